@@ -1,0 +1,25 @@
+# Every third-party package, found once, with the CMake names that work for Debian 12
+# (see stack-notes in the shared reference).
+find_package(Threads REQUIRED)
+find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+# A plain find_package(NLopt) finds the C-only config first; the C++ one lives in nlopt_cxx.
+find_package(NLopt 2.7 REQUIRED CONFIG
+  PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/cmake/nlopt_cxx NO_DEFAULT_PATH)
+find_package(SQLiteCpp REQUIRED)
+find_package(nlohmann_json 3.11 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SPM REQUIRED IMPORTED_TARGET sentencepiece)
+
+if(AUTOPEFT_WITH_TORCH)
+  # Any LibTorch works: Debian's is found without help; a CUDA one (e.g. inside a pip PyTorch)
+  # through CMAKE_PREFIX_PATH=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)').
+  find_package(Torch REQUIRED)
+  find_package(CLI11 REQUIRED)
+  message(STATUS "autopeft: LibTorch ${Torch_VERSION} from ${Torch_DIR}")
+endif()
+
+if(AUTOPEFT_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+endif()

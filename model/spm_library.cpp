@@ -1,0 +1,176 @@
+#include "model/spm_library.h"
+
+#include <dlfcn.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "core/errors.h"
+#include "model/spm/spm_module.h"
+#include "model/spm_build_path.h"
+
+namespace autopeft::model {
+
+struct SpmFunctions {
+  void* handle = nullptr;
+  decltype(&apspm_abi_version) abi_version = nullptr;
+  decltype(&apspm_last_error) last_error = nullptr;
+  decltype(&apspm_load) load = nullptr;
+  decltype(&apspm_free) free = nullptr;
+  decltype(&apspm_vocab_size) vocab_size = nullptr;
+  decltype(&apspm_special_ids) special_ids = nullptr;
+  decltype(&apspm_piece_to_id) piece_to_id = nullptr;
+  decltype(&apspm_encode) encode = nullptr;
+  decltype(&apspm_encode_pieces) encode_pieces = nullptr;
+  decltype(&apspm_decode) decode = nullptr;
+  decltype(&apspm_id_to_piece) id_to_piece = nullptr;
+  decltype(&apspm_train) train = nullptr;
+};
+
+namespace {
+
+namespace fs = std::filesystem;
+constexpr const char* kModuleName = "libautopeft_spm.so";
+
+std::vector<std::string> candidate_paths() {
+  std::vector<std::string> out;
+  if (const char* env = std::getenv("AUTOPEFT_SPM_MODULE"); env && *env) out.emplace_back(env);
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path dir = exe.parent_path();
+    for (int up = 0; up < 3 && !dir.empty(); ++up, dir = dir.parent_path())
+      out.push_back((dir / kModuleName).string());
+  }
+#ifdef AUTOPEFT_SPM_BUILD_PATH
+  out.emplace_back(AUTOPEFT_SPM_BUILD_PATH);
+#endif
+  return out;
+}
+
+template <typename T>
+void bind(void* handle, T& fn, const char* name, const std::string& path) {
+  fn = reinterpret_cast<T>(dlsym(handle, name));
+  if (!fn) throw std::runtime_error(path + ": missing symbol " + name);
+}
+
+// Copies a module result that may need a larger buffer: call(buffer, cap) returns the length
+// needed, or -1 on error.
+template <typename T, typename Call>
+std::vector<T> fetch(const SpmFunctions& f, Call&& call, const std::string& what) {
+  std::vector<T> buf(256);
+  long n = call(buf.data(), buf.size());
+  if (n < 0) throw_user_error(what, f.last_error());
+  if (static_cast<size_t>(n) > buf.size()) {
+    buf.resize(static_cast<size_t>(n));
+    n = call(buf.data(), buf.size());
+    if (n < 0) throw_user_error(what, f.last_error());
+  }
+  buf.resize(static_cast<size_t>(n));
+  return buf;
+}
+
+}  // namespace
+
+SentencePieceLibrary::SentencePieceLibrary() {
+  std::string tried;
+  for (const auto& path : candidate_paths()) {
+    if (!fs::exists(path)) {
+      tried += "\n  " + path + " (absent)";
+      continue;
+    }
+    // A fresh link namespace: the module and its libsentencepiece/protobuf never see LibTorch's.
+    void* handle = dlmopen(LM_ID_NEWLM, path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+      tried += "\n  " + path + " (" + dlerror() + ")";
+      continue;
+    }
+    auto f = std::make_shared<SpmFunctions>();
+    f->handle = handle;
+    bind(handle, f->abi_version, "apspm_abi_version", path);
+    if (f->abi_version() != APSPM_ABI_VERSION) {
+      tried += "\n  " + path + " (interface version " + std::to_string(f->abi_version()) +
+               ", expected " + std::to_string(APSPM_ABI_VERSION) + ")";
+      continue;
+    }
+    bind(handle, f->last_error, "apspm_last_error", path);
+    bind(handle, f->load, "apspm_load", path);
+    bind(handle, f->free, "apspm_free", path);
+    bind(handle, f->vocab_size, "apspm_vocab_size", path);
+    bind(handle, f->special_ids, "apspm_special_ids", path);
+    bind(handle, f->piece_to_id, "apspm_piece_to_id", path);
+    bind(handle, f->encode, "apspm_encode", path);
+    bind(handle, f->encode_pieces, "apspm_encode_pieces", path);
+    bind(handle, f->decode, "apspm_decode", path);
+    bind(handle, f->id_to_piece, "apspm_id_to_piece", path);
+    bind(handle, f->train, "apspm_train", path);
+    path_ = path;
+    fns_ = std::move(f);
+    return;
+  }
+  throw std::runtime_error("cannot load the sentencepiece module " + std::string(kModuleName) +
+                           "; looked at:" + tried + "\n(set AUTOPEFT_SPM_MODULE to its path)");
+}
+
+const SentencePieceLibrary& SentencePieceLibrary::instance() {
+  static const SentencePieceLibrary library;  // thread-safe initialisation
+  return library;
+}
+
+void SentencePieceLibrary::train(const std::string& args) const {
+  if (fns_->train(args.c_str()) != 0) throw_user_error("sentencepiece trainer", fns_->last_error());
+}
+
+SentencePieceModel::SentencePieceModel(const std::string& model_path)
+    : fns_(SentencePieceLibrary::instance().functions()), path_(model_path) {
+  handle_ = fns_.load(model_path.c_str());
+  if (!handle_) throw_user_error(model_path, std::string("cannot load sentencepiece model: ") + fns_.last_error());
+  fns_.special_ids(handle_, &unk_, &bos_, &eos_, &pad_);
+}
+
+SentencePieceModel::~SentencePieceModel() {
+  if (handle_) fns_.free(handle_);
+}
+
+int SentencePieceModel::vocab_size() const { return fns_.vocab_size(handle_); }
+
+int SentencePieceModel::piece_to_id(const std::string& piece) const {
+  return fns_.piece_to_id(handle_, piece.data(), piece.size());
+}
+
+std::string SentencePieceModel::id_to_piece(int id) const {
+  auto buf = fetch<char>(fns_, [&](char* out, size_t cap) { return fns_.id_to_piece(handle_, id, out, cap); }, path_);
+  return std::string(buf.begin(), buf.end());
+}
+
+std::vector<int32_t> SentencePieceModel::encode(const std::string& text) const {
+  return fetch<int32_t>(
+      fns_, [&](int32_t* out, size_t cap) { return fns_.encode(handle_, text.data(), text.size(), out, cap); }, path_);
+}
+
+std::vector<std::string> SentencePieceModel::encode_pieces(const std::string& text) const {
+  auto buf = fetch<char>(
+      fns_, [&](char* out, size_t cap) { return fns_.encode_pieces(handle_, text.data(), text.size(), out, cap); },
+      path_);
+  std::vector<std::string> pieces;
+  if (buf.empty()) return pieces;
+  std::string current;
+  for (char c : buf) {
+    if (c == '\0') {
+      pieces.push_back(std::move(current));
+      current.clear();
+    } else {
+      current.push_back(c);
+    }
+  }
+  pieces.push_back(std::move(current));
+  return pieces;
+}
+
+std::string SentencePieceModel::decode(const std::vector<int32_t>& ids) const {
+  auto buf = fetch<char>(
+      fns_, [&](char* out, size_t cap) { return fns_.decode(handle_, ids.data(), ids.size(), out, cap); }, path_);
+  return std::string(buf.begin(), buf.end());
+}
+
+}  // namespace autopeft::model

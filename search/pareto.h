@@ -1,0 +1,28 @@
+#pragma once
+// Pareto tools. Convention: every objective is MINIMISED here; callers negate the objectives
+// they maximise before calling (the study layer does this from the stored directions).
+//
+// Points are the rows of an n x m matrix (n points, m objectives).
+#include <Eigen/Core>
+
+#include <vector>
+
+namespace autopeft::search {
+
+// True when a is no worse than b in every objective and strictly better in at least one.
+bool dominates(const Eigen::Ref<const Eigen::VectorXd>& a, const Eigen::Ref<const Eigen::VectorXd>& b);
+
+// Non-dominated sorting (Deb et al., NSGA-II): fronts[0] holds the indices of the
+// non-dominated rows, fronts[1] those dominated only by fronts[0], and so on. Indices ascend
+// within a front. Duplicate points share a front. O(m n^2).
+std::vector<std::vector<int>> non_dominated_sort(const Eigen::MatrixXd& points);
+
+// Indices (ascending) of the rows no other row dominates.
+std::vector<int> pareto_front(const Eigen::MatrixXd& points);
+
+// Exact hypervolume dominated by the points and bounded by the reference point, for two
+// objectives: the area of the union of boxes [p, ref]. Points that do not strictly dominate the
+// reference point in both objectives contribute nothing. O(n log n).
+double hypervolume_2d(const Eigen::MatrixXd& points, const Eigen::Vector2d& reference);
+
+}  // namespace autopeft::search

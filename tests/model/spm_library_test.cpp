@@ -1,0 +1,98 @@
+// The sentencepiece module works inside a process that runs LibTorch: the isolation holds.
+#include "model/spm_library.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "core/errors.h"
+#include "tests/support/test_support.h"
+
+namespace autopeft::model {
+namespace {
+
+std::string tiny_corpus() {
+  std::string text;
+  const char* lines[] = {
+      "the quick brown fox jumps over the lazy dog",
+      "a parameter efficient fine tuning search finds small adapters",
+      "low rank adaptation adds two small matrices to a frozen layer",
+      "prefix tuning prepends trainable vectors to the keys and values",
+      "the gaussian process surrogate proposes the next configuration",
+  };
+  for (int rep = 0; rep < 40; ++rep)
+    for (const char* l : lines) text += std::string(l) + "\n";
+  return text;
+}
+
+class SentencePieceIntegrationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new autopeft::testing::TempDir();
+    const auto corpus = dir_->write("corpus.txt", tiny_corpus());
+    // LibTorch is already running in this process when sentencepiece trains.
+    auto t = torch::randn({8, 8});
+    ASSERT_EQ(t.numel(), 64);
+    SentencePieceLibrary::instance().train("--input=" + corpus.string() + " --model_prefix=" +
+                                           (dir_->path() / "m").string() +
+                                           " --vocab_size=80 --hard_vocab_limit=false --model_type=unigram"
+                                           " --minloglevel=2 --num_threads=1");
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static std::string model_path() { return (dir_->path() / "m.model").string(); }
+  static autopeft::testing::TempDir* dir_;
+};
+autopeft::testing::TempDir* SentencePieceIntegrationTest::dir_ = nullptr;
+
+TEST_F(SentencePieceIntegrationTest, EncodeDecodeRoundTripsBesideLibTorch) {
+  SentencePieceModel spm(model_path());
+  EXPECT_GT(spm.vocab_size(), 10);
+  EXPECT_LE(spm.vocab_size(), 80);
+  const std::string text = "the quick brown fox tunes a frozen layer";
+  const auto ids = spm.encode(text);
+  ASSERT_FALSE(ids.empty());
+  EXPECT_EQ(spm.decode(ids), text);
+  const auto pieces = spm.encode_pieces(text);
+  ASSERT_EQ(pieces.size(), ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(spm.id_to_piece(ids[i]), pieces[i]);
+    EXPECT_EQ(spm.piece_to_id(pieces[i]), ids[i]);
+  }
+  // sentencepiece's defaults: unk 0, bos 1, eos 2, no pad.
+  EXPECT_EQ(spm.unk_id(), 0);
+  EXPECT_EQ(spm.bos_id(), 1);
+  EXPECT_EQ(spm.eos_id(), 2);
+  EXPECT_EQ(spm.pad_id(), -1);
+  // Torch still works after sentencepiece ran: ids become a tensor.
+  auto tensor = torch::tensor(std::vector<int64_t>(ids.begin(), ids.end()));
+  EXPECT_EQ(tensor.size(0), static_cast<int64_t>(ids.size()));
+}
+
+TEST_F(SentencePieceIntegrationTest, LongTextsGrowTheBuffers) {
+  SentencePieceModel spm(model_path());
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += "the lazy dog jumps over the quick fox ";
+  text.pop_back();
+  const auto ids = spm.encode(text);
+  EXPECT_GT(ids.size(), 256u);
+  EXPECT_EQ(spm.decode(ids), text);
+}
+
+TEST_F(SentencePieceIntegrationTest, BadInputsAreUserErrorsNamingTheFile) {
+  autopeft::testing::TempDir tmp;
+  const auto junk = tmp.write("junk.model", "not a model");
+  try {
+    SentencePieceModel spm(junk.string());
+    FAIL();
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find(junk.string()), std::string::npos) << e.what();
+  }
+  SentencePieceModel spm(model_path());
+  EXPECT_THROW(spm.id_to_piece(100000), UserError);
+  EXPECT_THROW(SentencePieceLibrary::instance().train("--input=/nonexistent/corpus --model_prefix=x"), UserError);
+}
+
+}  // namespace
+}  // namespace autopeft::model
