@@ -18,10 +18,8 @@ test: build
 setup:
 	scripts/setup
 
-$(BUILD)/build.ninja $(BUILD)/Makefile: | setup
-	cmake -S . -B $(BUILD) -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
-
-build: setup $(firstword $(wildcard $(BUILD)/build.ninja $(BUILD)/Makefile) $(BUILD)/build.ninja)
+build: setup
+	test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 	cmake --build $(BUILD) -j$(JOBS)
 
 # The torch-free libraries (core, search, peft spec, studies) and their tests under
