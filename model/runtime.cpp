@@ -1,6 +1,7 @@
 #include "model/runtime.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>
 #include <dlfcn.h>
 #include <link.h>
 #include <torch/cuda.h>
@@ -52,8 +53,19 @@ BlasInfo detect_blas() {
   std::string loaded;
   dl_iterate_phdr(collect_blas, &loaded);
   if (loaded.empty()) {
-    info.name = "unknown";
-    info.details = "no BLAS library is loaded in this process";
+    // No shared BLAS: a LibTorch with its BLAS linked in (pip wheels carry MKL statically)
+    // says which in its build configuration.
+    const std::string config = at::show_config();
+    const auto at = config.find("BLAS_INFO=");
+    if (at == std::string::npos) {
+      info.name = "unknown";
+      info.details = "no BLAS library is loaded and LibTorch's build configuration names none";
+      return info;
+    }
+    const auto end = config.find_first_of(", \n", at);
+    const std::string blas = config.substr(at + 10, end == std::string::npos ? std::string::npos : end - at - 10);
+    info.name = blas == "mkl" ? "MKL" : blas == "open" ? "OpenBLAS" : blas;
+    info.details = "linked into LibTorch (BLAS_INFO=" + blas + ")";
     return info;
   }
   std::error_code ec;

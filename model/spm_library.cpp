@@ -14,7 +14,6 @@ namespace autopeft::model {
 struct SpmFunctions {
   void* handle = nullptr;
   decltype(&apspm_abi_version) abi_version = nullptr;
-  decltype(&apspm_last_error) last_error = nullptr;
   decltype(&apspm_load) load = nullptr;
   decltype(&apspm_free) free = nullptr;
   decltype(&apspm_vocab_size) vocab_size = nullptr;
@@ -54,17 +53,24 @@ void bind(void* handle, T& fn, const char* name, const std::string& path) {
   if (!fn) throw std::runtime_error(path + ": missing symbol " + name);
 }
 
-// Copies a module result that may need a larger buffer: call(buffer, cap) returns the length
-// needed, or -1 on error.
+// The module writes its error messages here.
+struct ErrorBuffer {
+  char text[1024] = {0};
+  static constexpr size_t cap = sizeof(text);
+};
+
+// Copies a module result that may need a larger buffer: call(buffer, cap, err, err_cap) returns
+// the length needed, or -1 on error.
 template <typename T, typename Call>
-std::vector<T> fetch(const SpmFunctions& f, Call&& call, const std::string& what) {
+std::vector<T> fetch(Call&& call, const std::string& what) {
   std::vector<T> buf(256);
-  long n = call(buf.data(), buf.size());
-  if (n < 0) throw_user_error(what, f.last_error());
+  ErrorBuffer err;
+  long n = call(buf.data(), buf.size(), err.text, err.cap);
+  if (n < 0) throw_user_error(what, err.text);
   if (static_cast<size_t>(n) > buf.size()) {
     buf.resize(static_cast<size_t>(n));
-    n = call(buf.data(), buf.size());
-    if (n < 0) throw_user_error(what, f.last_error());
+    n = call(buf.data(), buf.size(), err.text, err.cap);
+    if (n < 0) throw_user_error(what, err.text);
   }
   buf.resize(static_cast<size_t>(n));
   return buf;
@@ -93,7 +99,6 @@ SentencePieceLibrary::SentencePieceLibrary() {
                ", expected " + std::to_string(APSPM_ABI_VERSION) + ")";
       continue;
     }
-    bind(handle, f->last_error, "apspm_last_error", path);
     bind(handle, f->load, "apspm_load", path);
     bind(handle, f->free, "apspm_free", path);
     bind(handle, f->vocab_size, "apspm_vocab_size", path);
@@ -118,13 +123,15 @@ const SentencePieceLibrary& SentencePieceLibrary::instance() {
 }
 
 void SentencePieceLibrary::train(const std::string& args) const {
-  if (fns_->train(args.c_str()) != 0) throw_user_error("sentencepiece trainer", fns_->last_error());
+  ErrorBuffer err;
+  if (fns_->train(args.c_str(), err.text, err.cap) != 0) throw_user_error("sentencepiece trainer", err.text);
 }
 
 SentencePieceModel::SentencePieceModel(const std::string& model_path)
     : fns_(SentencePieceLibrary::instance().functions()), path_(model_path) {
-  handle_ = fns_.load(model_path.c_str());
-  if (!handle_) throw_user_error(model_path, std::string("cannot load sentencepiece model: ") + fns_.last_error());
+  ErrorBuffer err;
+  handle_ = fns_.load(model_path.c_str(), err.text, err.cap);
+  if (!handle_) throw_user_error(model_path, std::string("cannot load sentencepiece model: ") + err.text);
   fns_.special_ids(handle_, &unk_, &bos_, &eos_, &pad_);
 }
 
@@ -139,18 +146,25 @@ int SentencePieceModel::piece_to_id(const std::string& piece) const {
 }
 
 std::string SentencePieceModel::id_to_piece(int id) const {
-  auto buf = fetch<char>(fns_, [&](char* out, size_t cap) { return fns_.id_to_piece(handle_, id, out, cap); }, path_);
+  auto buf = fetch<char>(
+      [&](char* out, size_t cap, char* e, size_t ecap) { return fns_.id_to_piece(handle_, id, out, cap, e, ecap); },
+      path_);
   return std::string(buf.begin(), buf.end());
 }
 
 std::vector<int32_t> SentencePieceModel::encode(const std::string& text) const {
   return fetch<int32_t>(
-      fns_, [&](int32_t* out, size_t cap) { return fns_.encode(handle_, text.data(), text.size(), out, cap); }, path_);
+      [&](int32_t* out, size_t cap, char* e, size_t ecap) {
+        return fns_.encode(handle_, text.data(), text.size(), out, cap, e, ecap);
+      },
+      path_);
 }
 
 std::vector<std::string> SentencePieceModel::encode_pieces(const std::string& text) const {
   auto buf = fetch<char>(
-      fns_, [&](char* out, size_t cap) { return fns_.encode_pieces(handle_, text.data(), text.size(), out, cap); },
+      [&](char* out, size_t cap, char* e, size_t ecap) {
+        return fns_.encode_pieces(handle_, text.data(), text.size(), out, cap, e, ecap);
+      },
       path_);
   std::vector<std::string> pieces;
   if (buf.empty()) return pieces;
@@ -169,7 +183,10 @@ std::vector<std::string> SentencePieceModel::encode_pieces(const std::string& te
 
 std::string SentencePieceModel::decode(const std::vector<int32_t>& ids) const {
   auto buf = fetch<char>(
-      fns_, [&](char* out, size_t cap) { return fns_.decode(handle_, ids.data(), ids.size(), out, cap); }, path_);
+      [&](char* out, size_t cap, char* e, size_t ecap) {
+        return fns_.decode(handle_, ids.data(), ids.size(), out, cap, e, ecap);
+      },
+      path_);
   return std::string(buf.begin(), buf.end());
 }
 

@@ -4,6 +4,7 @@
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -12,9 +13,12 @@
 
 namespace {
 
-thread_local std::string g_error;
-
-void set_error(const std::string& message) { g_error = message; }
+void set_error(char* err, size_t err_cap, const std::string& message) {
+  if (!err || err_cap == 0) return;
+  const size_t n = std::min(err_cap - 1, message.size());
+  std::memcpy(err, message.data(), n);
+  err[n] = '\0';
+}
 
 sentencepiece::SentencePieceProcessor* proc(void* p) {
   return static_cast<sentencepiece::SentencePieceProcessor*>(p);
@@ -25,18 +29,27 @@ long copy_text(const std::string& s, char* out, size_t cap) {
   return static_cast<long>(s.size());
 }
 
+// Runs f, turning a failed status or an exception into -1 and a message in err.
 template <typename F>
-long guarded(F&& f) {
+long guarded(char* err, size_t err_cap, F&& f) {
   try {
-    g_error.clear();
     return f();
   } catch (const std::exception& e) {
-    set_error(e.what());
+    set_error(err, err_cap, e.what());
   } catch (...) {
-    set_error("unknown exception in the sentencepiece module");
+    set_error(err, err_cap, "unknown exception in the sentencepiece module");
   }
   return -1;
 }
+
+#define APSPM_CHECK(status_expr)                          \
+  do {                                                    \
+    const auto status_ = (status_expr);                   \
+    if (!status_.ok()) {                                  \
+      set_error(err, err_cap, status_.ToString());        \
+      return -1;                                          \
+    }                                                     \
+  } while (0)
 
 }  // namespace
 
@@ -44,28 +57,15 @@ extern "C" {
 
 int apspm_abi_version(void) { return APSPM_ABI_VERSION; }
 
-const char* apspm_last_error(void) { return g_error.c_str(); }
-
-void* apspm_load(const char* model_path) {
-  auto p = std::make_unique<sentencepiece::SentencePieceProcessor>();
-  const auto status = p->Load(model_path);
-  if (!status.ok()) {
-    set_error(std::string(model_path) + ": " + status.ToString());
-    return nullptr;
-  }
-  g_error.clear();
-  return p.release();
-}
-
-void* apspm_load_bytes(const char* data, size_t size) {
-  auto p = std::make_unique<sentencepiece::SentencePieceProcessor>();
-  const auto status = p->LoadFromSerializedProto(std::string_view(data, size));
-  if (!status.ok()) {
-    set_error(status.ToString());
-    return nullptr;
-  }
-  g_error.clear();
-  return p.release();
+void* apspm_load(const char* model_path, char* err, size_t err_cap) {
+  void* result = nullptr;
+  guarded(err, err_cap, [&]() -> long {
+    auto p = std::make_unique<sentencepiece::SentencePieceProcessor>();
+    APSPM_CHECK(p->Load(model_path));
+    result = p.release();
+    return 0;
+  });
+  return result;
 }
 
 void apspm_free(void* processor) { delete proc(processor); }
@@ -85,27 +85,21 @@ int32_t apspm_piece_to_id(void* processor, const char* piece, size_t len) {
   return proc(processor)->PieceToId(std::string_view(piece, len));
 }
 
-long apspm_encode(void* processor, const char* text, size_t len, int32_t* out, size_t cap) {
-  return guarded([&]() -> long {
+long apspm_encode(void* processor, const char* text, size_t len, int32_t* out, size_t cap, char* err,
+                  size_t err_cap) {
+  return guarded(err, err_cap, [&]() -> long {
     std::vector<int> ids;
-    const auto status = proc(processor)->Encode(std::string_view(text, len), &ids);
-    if (!status.ok()) {
-      set_error(status.ToString());
-      return -1;
-    }
+    APSPM_CHECK(proc(processor)->Encode(std::string_view(text, len), &ids));
     for (size_t i = 0; i < ids.size() && i < cap; ++i) out[i] = ids[i];
     return static_cast<long>(ids.size());
   });
 }
 
-long apspm_encode_pieces(void* processor, const char* text, size_t len, char* out, size_t cap) {
-  return guarded([&]() -> long {
+long apspm_encode_pieces(void* processor, const char* text, size_t len, char* out, size_t cap, char* err,
+                         size_t err_cap) {
+  return guarded(err, err_cap, [&]() -> long {
     std::vector<std::string> pieces;
-    const auto status = proc(processor)->Encode(std::string_view(text, len), &pieces);
-    if (!status.ok()) {
-      set_error(status.ToString());
-      return -1;
-    }
+    APSPM_CHECK(proc(processor)->Encode(std::string_view(text, len), &pieces));
     // Pieces joined by '\0' (a piece never contains one).
     std::string joined;
     for (size_t i = 0; i < pieces.size(); ++i) {
@@ -116,37 +110,31 @@ long apspm_encode_pieces(void* processor, const char* text, size_t len, char* ou
   });
 }
 
-long apspm_decode(void* processor, const int32_t* ids, size_t n, char* out, size_t cap) {
-  return guarded([&]() -> long {
+long apspm_decode(void* processor, const int32_t* ids, size_t n, char* out, size_t cap, char* err,
+                  size_t err_cap) {
+  return guarded(err, err_cap, [&]() -> long {
     std::vector<int> v(ids, ids + n);
     std::string text;
-    const auto status = proc(processor)->Decode(v, &text);
-    if (!status.ok()) {
-      set_error(status.ToString());
-      return -1;
-    }
+    APSPM_CHECK(proc(processor)->Decode(v, &text));
     return copy_text(text, out, cap);
   });
 }
 
-long apspm_id_to_piece(void* processor, int32_t id, char* out, size_t cap) {
-  return guarded([&]() -> long {
+long apspm_id_to_piece(void* processor, int32_t id, char* out, size_t cap, char* err, size_t err_cap) {
+  return guarded(err, err_cap, [&]() -> long {
     auto* p = proc(processor);
     if (id < 0 || id >= p->GetPieceSize()) {
-      set_error("id " + std::to_string(id) + " out of range [0, " + std::to_string(p->GetPieceSize()) + ")");
+      set_error(err, err_cap,
+                "id " + std::to_string(id) + " out of range [0, " + std::to_string(p->GetPieceSize()) + ")");
       return -1;
     }
     return copy_text(p->IdToPiece(id), out, cap);
   });
 }
 
-int apspm_train(const char* args) {
-  return static_cast<int>(guarded([&]() -> long {
-    const auto status = sentencepiece::SentencePieceTrainer::Train(args);
-    if (!status.ok()) {
-      set_error(status.ToString());
-      return -1;
-    }
+int apspm_train(const char* args, char* err, size_t err_cap) {
+  return static_cast<int>(guarded(err, err_cap, [&]() -> long {
+    APSPM_CHECK(sentencepiece::SentencePieceTrainer::Train(args));
     return 0;
   }));
 }
