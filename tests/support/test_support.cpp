@@ -2,6 +2,10 @@
 
 #include "tests/support/paths.h"
 
+#include <ftw.h>
+#include <sys/stat.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -23,9 +27,15 @@ TempDir::TempDir() {
   throw std::runtime_error("TempDir: cannot create a temporary directory");
 }
 
+namespace {
+int remove_entry(const char* path, const struct stat*, int, struct FTW*) { return ::remove(path); }
+}  // namespace
+
 TempDir::~TempDir() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
+  // nftw, not std::filesystem::remove_all: pip's libtorch.so exports its own copy of that
+  // symbol, built against another libstdc++, and the dynamic linker picks it (segfault seen on
+  // a CUDA machine with torch 2.11).
+  ::nftw(path_.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 fs::path TempDir::write(const std::string& name, const std::string& content) const {
