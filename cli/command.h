@@ -16,8 +16,8 @@ namespace autopeft::cli {
 
 // Global options, accepted before or after the subcommand.
 struct GlobalOptions {
-  int threads = 0;                // --threads: LibTorch (and BLAS) threads; 0 = every core
-  std::string log_level = "info"; // --log-level: debug, info, warn, error, off
+  int threads = 0;                 // --threads: LibTorch (and BLAS) threads; 0 = every core
+  std::string log_level = "info";  // --log-level: debug, info, warn, error, off
 };
 
 // Subcommands register the function that runs them; the deepest parsed subcommand with a

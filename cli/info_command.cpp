@@ -2,8 +2,8 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 #include <torch/cuda.h>
-#include <torch/version.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <Eigen/Core>
 #include <chrono>
@@ -62,7 +62,8 @@ nlohmann::ordered_json gather(const InfoOptions& options) {
   j["fmt"] = fmt::format("{}.{}.{}", FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100);
   try {
     const auto& spm = model::SentencePieceLibrary::instance();
-    j["sentencepiece"] = std::string(AUTOPEFT_SENTENCEPIECE_VERSION) + " (isolated module " + spm.path() + ")";
+    j["sentencepiece"] =
+        std::string(AUTOPEFT_SENTENCEPIECE_VERSION) + " (isolated module " + spm.path() + ")";
   } catch (const std::exception& e) {
     j["sentencepiece"] = std::string("unavailable: ") + e.what();
   }
@@ -85,16 +86,19 @@ nlohmann::ordered_json gather(const InfoOptions& options) {
 
 void add_info_command(CLI::App& app, CommandRegistry& registry, const GlobalOptions&) {
   auto options = std::make_shared<InfoOptions>();
-  auto* cmd = app.add_subcommand("info", "Print the versions of LibTorch and the other libraries, the BLAS, "
-                                         "threads, and whether CUDA is available");
+  auto* cmd = app.add_subcommand("info",
+                                 "Print the versions of LibTorch and the other libraries, the BLAS, "
+                                 "threads, and whether CUDA is available");
   cmd->add_flag("--json", options->json, "Print one JSON line instead of a table");
-  cmd->add_flag("--matmul", options->matmul, "Also measure the fp32 matmul rate (1024x1024) through LibTorch");
+  cmd->add_flag("--matmul", options->matmul,
+                "Also measure the fp32 matmul rate (1024x1024) through LibTorch");
   registry.add(cmd, [options]() {
     const auto j = gather(*options);
     if (j["blas_is_reference"].get<bool>())
-      log::warn("LibTorch is using the reference BLAS ({}): training is 20-40x slower. Run scripts/setup "
-                "(installs libopenblas0-openmp and selects it).",
-                j["blas_path"].get<std::string>());
+      log::warn(
+          "LibTorch is using the reference BLAS ({}): training is 20-40x slower. Run scripts/setup "
+          "(installs libopenblas0-openmp and selects it).",
+          j["blas_path"].get<std::string>());
     if (options->json) {
       std::cout << j.dump() << "\n";
       return 0;

@@ -21,8 +21,8 @@ Level parse_level(std::string_view name) {
   if (name == "warn" || name == "warning") return Level::warn;
   if (name == "error") return Level::error;
   if (name == "off") return Level::off;
-  throw_user_error("--log-level", "unknown level '" + std::string(name) +
-                                      "' (expected debug, info, warn, error or off)");
+  throw_user_error("--log-level",
+                   "unknown level '" + std::string(name) + "' (expected debug, info, warn, error or off)");
 }
 
 std::string_view level_name(Level lvl) {
@@ -39,8 +39,8 @@ std::string_view level_name(Level lvl) {
 void write(Level lvl, std::string_view message) {
   if (lvl < level() || lvl == Level::off) return;
   std::lock_guard<std::mutex> lock(g_write_mutex);
-  std::fprintf(stderr, "[autopeft %s] %.*s\n", level_name(lvl).data(),
-               static_cast<int>(message.size()), message.data());
+  std::fprintf(stderr, "[autopeft %s] %.*s\n", level_name(lvl).data(), static_cast<int>(message.size()),
+               message.data());
   std::fflush(stderr);
 }
 

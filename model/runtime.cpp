@@ -63,7 +63,8 @@ BlasInfo detect_blas() {
       return info;
     }
     const auto end = config.find_first_of(", \n", at);
-    const std::string blas = config.substr(at + 10, end == std::string::npos ? std::string::npos : end - at - 10);
+    const std::string blas =
+        config.substr(at + 10, end == std::string::npos ? std::string::npos : end - at - 10);
     info.name = blas == "mkl" ? "MKL" : blas == "open" ? "OpenBLAS" : blas;
     info.details = "linked into LibTorch (BLAS_INFO=" + blas + ")";
     return info;
@@ -91,8 +92,9 @@ BlasInfo detect_blas() {
   } else if (p.find("/blas/") != std::string::npos) {
     info.name = "reference";
     info.is_reference = true;
-    info.details = "Debian's reference BLAS: 20-40x slower; run scripts/setup or "
-                   "update-alternatives --config libblas.so.3-<arch> to pick OpenBLAS";
+    info.details =
+        "Debian's reference BLAS: 20-40x slower; run scripts/setup or "
+        "update-alternatives --config libblas.so.3-<arch> to pick OpenBLAS";
   } else {
     info.name = "unknown";
   }
@@ -100,7 +102,8 @@ BlasInfo detect_blas() {
 }
 
 c10::Device parse_device(const std::string& name) {
-  if (name == "auto") return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+  if (name == "auto")
+    return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
   if (name == "cpu") return c10::Device(c10::kCPU);
   if (name == "cuda" || name.rfind("cuda:", 0) == 0) {
     int index = 0;
@@ -114,7 +117,8 @@ c10::Device parse_device(const std::string& name) {
       }
     }
     if (!torch::cuda::is_available())
-      throw_user_error("--device", "'" + name + "' asked for, but CUDA is not available in this build or machine");
+      throw_user_error("--device",
+                       "'" + name + "' asked for, but CUDA is not available in this build or machine");
     const auto count = static_cast<int>(torch::cuda::device_count());
     if (index >= count)
       throw_user_error("--device", "'" + name + "' asked for, but this machine has " + std::to_string(count) +

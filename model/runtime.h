@@ -15,9 +15,9 @@ int inter_op_threads();
 
 // Which BLAS library LibTorch's calls go to.
 struct BlasInfo {
-  std::string path;       // the loaded libblas.so.3 (or other BLAS), symlinks resolved; empty if none
-  std::string name;       // "OpenBLAS", "BLIS", "ATLAS", "MKL", "reference", or "unknown"
-  std::string details;    // e.g. openblas_get_config(): version, kernel, threading
+  std::string path;           // the loaded libblas.so.3 (or other BLAS), symlinks resolved; empty if none
+  std::string name;           // "OpenBLAS", "BLIS", "ATLAS", "MKL", "reference", or "unknown"
+  std::string details;        // e.g. openblas_get_config(): version, kernel, threading
   bool is_reference = false;  // Debian's reference BLAS: 20-40x slower training
 };
 BlasInfo detect_blas();

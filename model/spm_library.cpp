@@ -95,8 +95,8 @@ SentencePieceLibrary::SentencePieceLibrary() {
     f->handle = handle;
     bind(handle, f->abi_version, "apspm_abi_version", path);
     if (f->abi_version() != APSPM_ABI_VERSION) {
-      tried += "\n  " + path + " (interface version " + std::to_string(f->abi_version()) +
-               ", expected " + std::to_string(APSPM_ABI_VERSION) + ")";
+      tried += "\n  " + path + " (interface version " + std::to_string(f->abi_version()) + ", expected " +
+               std::to_string(APSPM_ABI_VERSION) + ")";
       continue;
     }
     bind(handle, f->load, "apspm_load", path);
@@ -146,9 +146,9 @@ int SentencePieceModel::piece_to_id(const std::string& piece) const {
 }
 
 std::string SentencePieceModel::id_to_piece(int id) const {
-  auto buf = fetch<char>(
-      [&](char* out, size_t cap, char* e, size_t ecap) { return fns_.id_to_piece(handle_, id, out, cap, e, ecap); },
-      path_);
+  auto buf = fetch<char>([&](char* out, size_t cap, char* e,
+                             size_t ecap) { return fns_.id_to_piece(handle_, id, out, cap, e, ecap); },
+                         path_);
   return std::string(buf.begin(), buf.end());
 }
 

@@ -15,10 +15,10 @@
 namespace autopeft::peft {
 
 struct LoraOptions {
-  int r = 8;                 // rank; must be >= 1
-  double alpha = 8.0;        // lora_alpha (HF PEFT default 8)
-  double dropout = 0.0;      // dropout on the LoRA branch's input
-  bool use_rslora = false;   // s = alpha / sqrt(r) instead of alpha / r
+  int r = 8;                     // rank; must be >= 1
+  double alpha = 8.0;            // lora_alpha (HF PEFT default 8)
+  double dropout = 0.0;          // dropout on the LoRA branch's input
+  bool use_rslora = false;       // s = alpha / sqrt(r) instead of alpha / r
   std::string init = "kaiming";  // "kaiming" (HF PEFT's init_lora_weights=True) or "gaussian"
 };
 

@@ -12,10 +12,10 @@ namespace autopeft::studies {
 
 // What the controller hands to a runner.
 struct TrialRequest {
-  int number = 0;              // trial number, unique within the study, from 0
-  nlohmann::json params;       // the proposed point, by dimension name
-  nlohmann::json study;        // the stored study definition (model, task, fidelity, ...)
-  unsigned long long seed = 0; // seed for this trial's randomness
+  int number = 0;               // trial number, unique within the study, from 0
+  nlohmann::json params;        // the proposed point, by dimension name
+  nlohmann::json study;         // the stored study definition (model, task, fidelity, ...)
+  unsigned long long seed = 0;  // seed for this trial's randomness
 };
 
 // What a runner reports back. `values` is keyed by objective name (e.g. "accuracy",
@@ -23,8 +23,8 @@ struct TrialRequest {
 struct TrialOutcome {
   TrialState state = TrialState::failed;
   std::map<std::string, double> values;
-  std::string reason;          // why a trial failed or was pruned; empty when complete
-  nlohmann::json attributes;   // anything worth keeping (label vocabulary, timings, ...)
+  std::string reason;         // why a trial failed or was pruned; empty when complete
+  nlohmann::json attributes;  // anything worth keeping (label vocabulary, timings, ...)
 };
 
 // The runner's channel back to the controller while it works.

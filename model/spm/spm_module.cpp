@@ -42,13 +42,13 @@ long guarded(char* err, size_t err_cap, F&& f) {
   return -1;
 }
 
-#define APSPM_CHECK(status_expr)                          \
-  do {                                                    \
-    const auto status_ = (status_expr);                   \
-    if (!status_.ok()) {                                  \
-      set_error(err, err_cap, status_.ToString());        \
-      return -1;                                          \
-    }                                                     \
+#define APSPM_CHECK(status_expr)                   \
+  do {                                             \
+    const auto status_ = (status_expr);            \
+    if (!status_.ok()) {                           \
+      set_error(err, err_cap, status_.ToString()); \
+      return -1;                                   \
+    }                                              \
   } while (0)
 
 }  // namespace

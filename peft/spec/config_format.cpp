@@ -21,8 +21,8 @@ ConfigFormat parse_format(std::string_view name) {
   if (name == "native") return ConfigFormat::native;
   if (name == "hf-peft") return ConfigFormat::hf_peft;
   if (name == "adapters") return ConfigFormat::adapters;
-  throw_user_error("--format", "unknown format '" + std::string(name) +
-                                   "' (expected native, hf-peft or adapters)");
+  throw_user_error("--format",
+                   "unknown format '" + std::string(name) + "' (expected native, hf-peft or adapters)");
 }
 
 namespace {
@@ -35,7 +35,8 @@ bool looks_like_adapters_config(const nlohmann::json& c) {
 
 ConfigFormat detect_config_format(const nlohmann::json& doc, const std::string& source) {
   if (!doc.is_object())
-    throw_user_error(source, std::string("a PEFT configuration must be a JSON object, not ") + doc.type_name());
+    throw_user_error(source,
+                     std::string("a PEFT configuration must be a JSON object, not ") + doc.type_name());
   if (doc.contains("autopeft_peft_config")) return ConfigFormat::native;
   if (doc.contains("peft_type")) return ConfigFormat::hf_peft;
   if (doc.contains("config") && doc["config"].is_object()) {

@@ -17,7 +17,8 @@ std::string last_line(const std::string& s) {
   auto end = s.find_last_not_of('\n');
   if (end == std::string::npos) return "";
   auto start = s.rfind('\n', end);
-  return s.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+  return s.substr(start == std::string::npos ? 0 : start + 1,
+                  end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
 
 TEST(CliIntegrationTest, VersionAndHelpExitZero) {
@@ -33,8 +34,8 @@ TEST(CliIntegrationTest, VersionAndHelpExitZero) {
 }
 
 TEST(CliIntegrationTest, UserErrorsExitOneWithOneLine) {
-  for (const std::string args : {"", "frobnicate", "info --bogus", "--threads -3 info", "--threads x info",
-                                 "--log-level loud info"}) {
+  for (const std::string args :
+       {"", "frobnicate", "info --bogus", "--threads -3 info", "--threads x info", "--log-level loud info"}) {
     const auto r = run_command(exe() + " " + args);
     EXPECT_EQ(r.exit_code, 1) << args << "\n" << r.err;
     EXPECT_EQ(r.out, "") << args;
@@ -44,7 +45,8 @@ TEST(CliIntegrationTest, UserErrorsExitOneWithOneLine) {
 }
 
 TEST(CliIntegrationTest, InfoJsonIsOneLineOnStdoutWithGlobalsBeforeOrAfter) {
-  for (const std::string args : {"--threads 1 --log-level warn info --json", "info --json --threads 1 --log-level warn"}) {
+  for (const std::string args :
+       {"--threads 1 --log-level warn info --json", "info --json --threads 1 --log-level warn"}) {
     const auto r = run_command(exe() + " " + args);
     ASSERT_EQ(r.exit_code, 0) << args << "\n" << r.err;
     const auto j = nlohmann::json::parse(last_line(r.out));

@@ -32,8 +32,8 @@ class SentencePieceIntegrationTest : public ::testing::Test {
     // LibTorch is already running in this process when sentencepiece trains.
     auto t = torch::randn({8, 8});
     ASSERT_EQ(t.numel(), 64);
-    SentencePieceLibrary::instance().train("--input=" + corpus.string() + " --model_prefix=" +
-                                           (dir_->path() / "m").string() +
+    SentencePieceLibrary::instance().train("--input=" + corpus.string() +
+                                           " --model_prefix=" + (dir_->path() / "m").string() +
                                            " --vocab_size=80 --hard_vocab_limit=false --model_type=unigram"
                                            " --minloglevel=2 --num_threads=1");
   }
@@ -91,7 +91,8 @@ TEST_F(SentencePieceIntegrationTest, BadInputsAreUserErrorsNamingTheFile) {
   }
   SentencePieceModel spm(model_path());
   EXPECT_THROW(spm.id_to_piece(100000), UserError);
-  EXPECT_THROW(SentencePieceLibrary::instance().train("--input=/nonexistent/corpus --model_prefix=x"), UserError);
+  EXPECT_THROW(SentencePieceLibrary::instance().train("--input=/nonexistent/corpus --model_prefix=x"),
+               UserError);
 }
 
 }  // namespace

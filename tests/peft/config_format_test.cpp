@@ -16,8 +16,9 @@ TEST(ConfigFormatTest, RecognisesTheThreeForms) {
   EXPECT_EQ(detect_config_format(json{{"autopeft_peft_config", 1}, {"layers", json::array()}}, "x"),
             ConfigFormat::native);
   EXPECT_EQ(detect_config_format(json{{"peft_type", "LORA"}, {"r", 8}}, "x"), ConfigFormat::hf_peft);
-  EXPECT_EQ(detect_config_format(json{{"config", {{"reduction_factor", 16}}}, {"version", "adapters.1.2.0"}}, "x"),
-            ConfigFormat::adapters);
+  EXPECT_EQ(
+      detect_config_format(json{{"config", {{"reduction_factor", 16}}}, {"version", "adapters.1.2.0"}}, "x"),
+      ConfigFormat::adapters);
   // A bare to_dict() of an AdapterHub config.
   EXPECT_EQ(detect_config_format(json{{"architecture", "union"}, {"configs", json::array()}}, "x"),
             ConfigFormat::adapters);

@@ -32,7 +32,8 @@ TEST_F(LoraLinearTest, ForwardIsBasePlusScaledLowRankProduct) {
   }
   auto x = torch::randn({7, 16});
   // Independent formulation: x W^T + b + (alpha/r) x A^T B^T, element by element through matmul.
-  auto expected = torch::mm(x, base->weight.t()) + base->bias + 4.0 * torch::mm(torch::mm(x, lora->lora_A.t()), lora->lora_B.t());
+  auto expected = torch::mm(x, base->weight.t()) + base->bias +
+                  4.0 * torch::mm(torch::mm(x, lora->lora_A.t()), lora->lora_B.t());
   EXPECT_TENSOR_NEAR(lora->forward(x), expected, 1e-5);
   EXPECT_DOUBLE_EQ(lora->scaling(), 4.0);
   o.use_rslora = true;

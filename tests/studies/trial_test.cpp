@@ -9,8 +9,8 @@ namespace autopeft::studies {
 namespace {
 
 TEST(TrialStateTest, NamesRoundTripAndFinishedStates) {
-  const TrialState all[] = {TrialState::waiting, TrialState::running, TrialState::complete, TrialState::pruned,
-                            TrialState::failed};
+  const TrialState all[] = {TrialState::waiting, TrialState::running, TrialState::complete,
+                            TrialState::pruned, TrialState::failed};
   for (auto s : all) EXPECT_EQ(parse_state(state_name(s)), s);
   EXPECT_FALSE(is_finished(TrialState::waiting));
   EXPECT_FALSE(is_finished(TrialState::running));
@@ -28,7 +28,8 @@ class QuadraticRunner : public TrialRunner {
     for (int step = 1; step <= 3; ++step) {
       reporter.heartbeat();
       reporter.report(step, -x * x * step);
-      if (reporter.should_prune()) return {TrialState::pruned, {}, "pruned at step " + std::to_string(step), {}};
+      if (reporter.should_prune())
+        return {TrialState::pruned, {}, "pruned at step " + std::to_string(step), {}};
     }
     return {TrialState::complete, {{"f", x * x}}, "", {}};
   }

@@ -8,7 +8,8 @@ namespace autopeft::testing {
 
 TorchSeededTest::TorchSeededTest() { torch::manual_seed(0); }
 
-::testing::AssertionResult tensors_near(const torch::Tensor& a, const torch::Tensor& b, double atol, double rtol) {
+::testing::AssertionResult tensors_near(const torch::Tensor& a, const torch::Tensor& b, double atol,
+                                        double rtol) {
   if (a.sizes() != b.sizes()) {
     std::ostringstream s;
     s << "shapes differ: " << a.sizes() << " vs " << b.sizes();
