@@ -12,7 +12,8 @@ namespace autopeft::model {
 namespace {
 
 const std::vector<std::string> kSupported = {"bert", "roberta", "xlm-roberta", "camembert"};
-const std::vector<std::string> kActivations = {"gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish"};
+const std::vector<std::string> kActivations = {"gelu", "gelu_new", "gelu_pytorch_tanh",
+                                               "relu", "silu",     "swish"};
 
 std::string join(const std::vector<std::string>& v) {
   std::string out;
@@ -38,13 +39,15 @@ std::int64_t positive(const nlohmann::json& c, const char* key, const std::strin
   if (c.contains(key) && !c[key].is_number_integer())
     throw_user_error(source, std::string("key '") + key + "' must be an integer, got " + c[key].dump());
   const auto v = get<std::int64_t>(c, key, source, fallback);
-  if (v <= 0) throw_user_error(source, std::string("key '") + key + "' must be positive, got " + std::to_string(v));
+  if (v <= 0)
+    throw_user_error(source, std::string("key '") + key + "' must be positive, got " + std::to_string(v));
   return v;
 }
 
 double probability(const nlohmann::json& c, const char* key, const std::string& source, double fallback) {
   const auto v = get<double>(c, key, source, fallback);
-  if (v < 0.0 || v >= 1.0) throw_user_error(source, std::string("key '") + key + "' must be in [0, 1), got " + std::to_string(v));
+  if (v < 0.0 || v >= 1.0)
+    throw_user_error(source, std::string("key '") + key + "' must be in [0, 1), got " + std::to_string(v));
   return v;
 }
 
@@ -53,7 +56,8 @@ double probability(const nlohmann::json& c, const char* key, const std::string& 
 const std::vector<std::string>& supported_model_types() { return kSupported; }
 
 std::int64_t EncoderConfig::max_tokens() const {
-  return family == EncoderFamily::roberta ? max_position_embeddings - pad_token_id - 1 : max_position_embeddings;
+  return family == EncoderFamily::roberta ? max_position_embeddings - pad_token_id - 1
+                                          : max_position_embeddings;
 }
 
 EncoderConfig parse_encoder_config(const nlohmann::json& c, const std::string& source) {
@@ -63,7 +67,8 @@ EncoderConfig parse_encoder_config(const nlohmann::json& c, const std::string& s
   if (cfg.model_type.empty())
     throw_user_error(source, "missing 'model_type' (supported: " + join(kSupported) + ")");
   if (std::find(kSupported.begin(), kSupported.end(), cfg.model_type) == kSupported.end())
-    throw_user_error(source, "unsupported model_type '" + cfg.model_type + "' (supported: " + join(kSupported) + ")");
+    throw_user_error(source,
+                     "unsupported model_type '" + cfg.model_type + "' (supported: " + join(kSupported) + ")");
   const bool bert = cfg.model_type == "bert";
   cfg.family = bert ? EncoderFamily::bert : EncoderFamily::roberta;
   if (c.contains("architectures") && c["architectures"].is_array())
@@ -76,18 +81,20 @@ EncoderConfig parse_encoder_config(const nlohmann::json& c, const std::string& s
   cfg.num_heads = positive(c, "num_attention_heads", source);
   cfg.intermediate_size = positive(c, "intermediate_size", source);
   if (cfg.hidden_size % cfg.num_heads != 0)
-    throw_user_error(source, "hidden_size " + std::to_string(cfg.hidden_size) + " is not divisible by num_attention_heads " +
-                                 std::to_string(cfg.num_heads));
+    throw_user_error(source, "hidden_size " + std::to_string(cfg.hidden_size) +
+                                 " is not divisible by num_attention_heads " + std::to_string(cfg.num_heads));
   cfg.hidden_act = get<std::string>(c, "hidden_act", source, std::string("gelu"));
   if (std::find(kActivations.begin(), kActivations.end(), cfg.hidden_act) == kActivations.end())
-    throw_user_error(source, "unsupported hidden_act '" + cfg.hidden_act + "' (supported: " + join(kActivations) + ")");
+    throw_user_error(
+        source, "unsupported hidden_act '" + cfg.hidden_act + "' (supported: " + join(kActivations) + ")");
   cfg.layer_norm_eps = get<double>(c, "layer_norm_eps", source, bert ? 1e-12 : 1e-5);
   if (!(cfg.layer_norm_eps > 0)) throw_user_error(source, "layer_norm_eps must be positive");
   cfg.max_position_embeddings = positive(c, "max_position_embeddings", source, bert ? 512 : 514);
   cfg.type_vocab_size = positive(c, "type_vocab_size", source, bert ? 2 : 1);
   cfg.pad_token_id = get<std::int64_t>(c, "pad_token_id", source, bert ? 0 : 1);
   if (cfg.pad_token_id < 0 || cfg.pad_token_id >= cfg.vocab_size)
-    throw_user_error(source, "pad_token_id " + std::to_string(cfg.pad_token_id) + " is outside the vocabulary");
+    throw_user_error(source,
+                     "pad_token_id " + std::to_string(cfg.pad_token_id) + " is outside the vocabulary");
   if (cfg.family == EncoderFamily::roberta && cfg.max_tokens() <= 0)
     throw_user_error(source, "max_position_embeddings leaves no position after the padding offset");
   cfg.hidden_dropout = probability(c, "hidden_dropout_prob", source, 0.1);
@@ -110,7 +117,8 @@ EncoderConfig parse_encoder_config(const nlohmann::json& c, const std::string& s
         id = std::stol(it.key(), &used);
       } catch (const std::exception&) {
       }
-      if (used != it.key().size() || id < 0 || static_cast<std::size_t>(id) >= m.size() || !it.value().is_string())
+      if (used != it.key().size() || id < 0 || static_cast<std::size_t>(id) >= m.size() ||
+          !it.value().is_string())
         throw_user_error(source, "id2label must map \"0\"..\"" + std::to_string(m.size() - 1) +
                                      "\" to label names; bad entry \"" + it.key() + "\"");
       cfg.labels[static_cast<std::size_t>(id)] = it.value().get<std::string>();
@@ -124,7 +132,8 @@ EncoderConfig parse_encoder_config(const nlohmann::json& c, const std::string& s
 
 EncoderConfig load_encoder_config(const std::string& dir_or_file) {
   namespace fs = std::filesystem;
-  const fs::path p = fs::is_directory(dir_or_file) ? fs::path(dir_or_file) / "config.json" : fs::path(dir_or_file);
+  const fs::path p =
+      fs::is_directory(dir_or_file) ? fs::path(dir_or_file) / "config.json" : fs::path(dir_or_file);
   std::ifstream in(p);
   if (!in) throw_user_error(p.string(), "cannot open (a model folder needs config.json)");
   nlohmann::json c;

@@ -17,24 +17,24 @@ namespace autopeft::model {
 enum class EncoderFamily { bert, roberta };
 
 struct EncoderConfig {
-  std::string model_type;               // as written in config.json ("bert", "xlm-roberta", ...)
+  std::string model_type;  // as written in config.json ("bert", "xlm-roberta", ...)
   EncoderFamily family = EncoderFamily::bert;
   std::vector<std::string> architectures;  // e.g. "BertForSequenceClassification"
-  std::int64_t vocab_size = 0;          // required
-  std::int64_t hidden_size = 0;         // required
-  std::int64_t num_layers = 0;          // num_hidden_layers, required
-  std::int64_t num_heads = 0;           // num_attention_heads, required; divides hidden_size
-  std::int64_t intermediate_size = 0;   // required
-  std::string hidden_act = "gelu";      // gelu (exact, erf), gelu_new / gelu_pytorch_tanh, relu, silu/swish
+  std::int64_t vocab_size = 0;             // required
+  std::int64_t hidden_size = 0;            // required
+  std::int64_t num_layers = 0;             // num_hidden_layers, required
+  std::int64_t num_heads = 0;              // num_attention_heads, required; divides hidden_size
+  std::int64_t intermediate_size = 0;      // required
+  std::string hidden_act = "gelu";  // gelu (exact, erf), gelu_new / gelu_pytorch_tanh, relu, silu/swish
   double layer_norm_eps = 1e-12;
   std::int64_t max_position_embeddings = 512;
   std::int64_t type_vocab_size = 2;
   std::int64_t pad_token_id = 0;
-  double hidden_dropout = 0.1;          // hidden_dropout_prob
-  double attention_dropout = 0.1;       // attention_probs_dropout_prob
+  double hidden_dropout = 0.1;               // hidden_dropout_prob
+  double attention_dropout = 0.1;            // attention_probs_dropout_prob
   std::optional<double> classifier_dropout;  // null: hidden_dropout, as transformers does
-  std::vector<std::string> labels;      // id2label in id order (num_labels entries)
-  std::string problem_type;             // "regression", "single_label_classification", ... or ""
+  std::vector<std::string> labels;           // id2label in id order (num_labels entries)
+  std::string problem_type;                  // "regression", "single_label_classification", ... or ""
 
   std::int64_t head_dim() const { return hidden_size / num_heads; }
   std::int64_t num_labels() const { return static_cast<std::int64_t>(labels.size()); }

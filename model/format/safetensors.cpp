@@ -23,8 +23,8 @@ struct DTypeEntry {
   std::size_t size;
 };
 constexpr DTypeEntry kDTypes[] = {
-    {DType::F64, "F64", 8}, {DType::F32, "F32", 4}, {DType::F16, "F16", 2}, {DType::BF16, "BF16", 2},
-    {DType::I64, "I64", 8}, {DType::I32, "I32", 4}, {DType::I16, "I16", 2}, {DType::I8, "I8", 1},
+    {DType::F64, "F64", 8}, {DType::F32, "F32", 4},   {DType::F16, "F16", 2}, {DType::BF16, "BF16", 2},
+    {DType::I64, "I64", 8}, {DType::I32, "I32", 4},   {DType::I16, "I16", 2}, {DType::I8, "I8", 1},
     {DType::U8, "U8", 1},   {DType::BOOL, "BOOL", 1},
 };
 }  // namespace
@@ -79,7 +79,8 @@ SafetensorsHeader parse_safetensors_header(const unsigned char* bytes, std::uint
   std::set<std::string> seen;
   const nlohmann::json::parser_callback_t no_duplicates = [&](int depth, nlohmann::json::parse_event_t event,
                                                               nlohmann::json& parsed) {
-    if (event == nlohmann::json::parse_event_t::key && depth == 1 && !seen.insert(parsed.get<std::string>()).second)
+    if (event == nlohmann::json::parse_event_t::key && depth == 1 &&
+        !seen.insert(parsed.get<std::string>()).second)
       throw_user_error(source, "safetensors header repeats the key '" + parsed.get<std::string>() + "'");
     return true;
   };
@@ -120,7 +121,8 @@ SafetensorsHeader parse_safetensors_header(const unsigned char* bytes, std::uint
     bool overflow = false;
     for (const auto& d : v["shape"]) {
       if (!d.is_number_integer() || d.get<std::int64_t>() < 0)
-        throw_user_error(where, "shape " + v["shape"].dump() + " has an entry that is not a non-negative integer");
+        throw_user_error(where,
+                         "shape " + v["shape"].dump() + " has an entry that is not a non-negative integer");
       const auto dim = d.get<std::uint64_t>();
       info.shape.push_back(static_cast<std::int64_t>(dim));
       if (dim != 0 && numel > std::numeric_limits<std::uint64_t>::max() / dim) overflow = true;
@@ -137,8 +139,9 @@ SafetensorsHeader parse_safetensors_header(const unsigned char* bytes, std::uint
     const auto elem = dtype_size(info.dtype);
     if (overflow || numel > std::numeric_limits<std::uint64_t>::max() / elem || numel * elem != info.nbytes())
       throw_user_error(where, "data_offsets " + off.dump() + " hold " + std::to_string(info.nbytes()) +
-                                  " bytes, but shape " + v["shape"].dump() + " of " + std::string(dtype_name(info.dtype)) +
-                                  " needs " + (overflow ? std::string("more than 2^64") : std::to_string(numel * elem)));
+                                  " bytes, but shape " + v["shape"].dump() + " of " +
+                                  std::string(dtype_name(info.dtype)) + " needs " +
+                                  (overflow ? std::string("more than 2^64") : std::to_string(numel * elem)));
     out.tensors.push_back(std::move(info));
   }
   std::sort(out.tensors.begin(), out.tensors.end(), [](const TensorInfo& a, const TensorInfo& b) {
@@ -227,7 +230,8 @@ void write_safetensors(const std::string& path, const std::vector<TensorBytes>& 
   header["__metadata__"] = meta;
   std::uint64_t offset = 0;
   for (const auto* t : order) {
-    header[t->name] = {{"dtype", dtype_name(t->dtype)}, {"shape", t->shape}, {"data_offsets", {offset, offset + t->nbytes}}};
+    header[t->name] = {
+        {"dtype", dtype_name(t->dtype)}, {"shape", t->shape}, {"data_offsets", {offset, offset + t->nbytes}}};
     offset += t->nbytes;
   }
   std::string text = header.dump();

@@ -10,8 +10,12 @@ namespace autopeft::model {
 namespace {
 
 nlohmann::json bert_json() {
-  return {{"model_type", "bert"},       {"vocab_size", 100},         {"hidden_size", 32},
-          {"num_hidden_layers", 2},     {"num_attention_heads", 4},  {"intermediate_size", 64},
+  return {{"model_type", "bert"},
+          {"vocab_size", 100},
+          {"hidden_size", 32},
+          {"num_hidden_layers", 2},
+          {"num_attention_heads", 4},
+          {"intermediate_size", 64},
           {"architectures", {"BertForSequenceClassification"}},
           {"id2label", {{"1", "pos"}, {"0", "neg"}}}};
 }

@@ -105,10 +105,12 @@ TEST(SafetensorsTest, WriterRejectsBadInputAndLeavesNoFile) {
   const float x = 1;
   const auto path = (tmp / "bad.safetensors").string();
   EXPECT_THROW(write_safetensors(path, {{"a", DType::F32, {2}, &x, 4}}), UserError);  // 4 bytes for 2 floats
-  EXPECT_THROW(write_safetensors(path, {{"a", DType::F32, {1}, &x, 4}, {"a", DType::F32, {1}, &x, 4}}), UserError);
-  EXPECT_FALSE(std::filesystem::exists(path));
-  EXPECT_THROW(write_safetensors((tmp / "no/such/dir/x.safetensors").string(), {{"a", DType::F32, {1}, &x, 4}}),
+  EXPECT_THROW(write_safetensors(path, {{"a", DType::F32, {1}, &x, 4}, {"a", DType::F32, {1}, &x, 4}}),
                UserError);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_THROW(
+      write_safetensors((tmp / "no/such/dir/x.safetensors").string(), {{"a", DType::F32, {1}, &x, 4}}),
+      UserError);
 }
 
 struct Hostile {
@@ -132,22 +134,29 @@ TEST(SafetensorsTest, HostileFilesGetClearErrors) {
       {"over 100 MB", over_100mb, "100 MB"},
       {"not json", raw_file("{nope", f4), "not valid JSON"},
       {"array", raw_file("[1,2]", ""), "not a JSON object"},
-      {"unknown dtype", raw_file(R"({"a":{"dtype":"F8_E4M3","shape":[1],"data_offsets":[0,1]}})", "x"), "F8_E4M3"},
-      {"negative shape", raw_file(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", f4), "non-negative"},
+      {"unknown dtype", raw_file(R"({"a":{"dtype":"F8_E4M3","shape":[1],"data_offsets":[0,1]}})", "x"),
+       "F8_E4M3"},
+      {"negative shape", raw_file(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", f4),
+       "non-negative"},
       {"size mismatch", raw_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})", f4), "needs 8"},
-      {"offsets past end", raw_file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", f4), "outside"},
+      {"offsets past end", raw_file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", f4),
+       "outside"},
       {"gap", raw_file(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})", "xy"), "gap"},
       {"overlap",
-       raw_file(R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
-                "xy"),
+       raw_file(
+           R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
+           "xy"),
        "overlap"},
-      {"trailing bytes", raw_file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", f4 + "zz"), "make"},
+      {"trailing bytes", raw_file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", f4 + "zz"),
+       "make"},
       {"duplicate key",
-       raw_file(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})",
-                "x"),
+       raw_file(
+           R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})",
+           "x"),
        "repeats"},
       {"overflowing shape",
-       raw_file(R"({"a":{"dtype":"F64","shape":[4294967296,4294967296,16],"data_offsets":[0,4]}})", f4), "2^64"},
+       raw_file(R"({"a":{"dtype":"F64","shape":[4294967296,4294967296,16],"data_offsets":[0,4]}})", f4),
+       "2^64"},
       {"offsets not integers", raw_file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,"4"]}})", f4),
        "data_offsets"},
       {"missing shape", raw_file(R"({"a":{"dtype":"F32","data_offsets":[0,4]}})", f4), "missing 'shape'"},

@@ -1,0 +1,216 @@
+#include "model/encoder_task.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/errors.h"
+#include "core/logging.h"
+#include "model/format/checkpoint_files.h"
+#include "model/tensor_io.h"
+
+namespace autopeft::model {
+
+std::string_view head_kind_name(HeadKind kind) {
+  switch (kind) {
+    case HeadKind::none: return "none";
+    case HeadKind::sequence: return "sequence";
+    case HeadKind::token: return "token";
+  }
+  return "?";
+}
+
+HeadKind parse_head_kind(std::string_view name) {
+  for (auto k : {HeadKind::none, HeadKind::sequence, HeadKind::token})
+    if (head_kind_name(k) == name) return k;
+  throw_user_error("--head", "unknown head '" + std::string(name) + "' (expected none, sequence, token or auto)");
+}
+
+RobertaClassificationHeadImpl::RobertaClassificationHeadImpl(const EncoderConfig& c, std::int64_t num_labels) {
+  dense = register_module("dense", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  out_proj = register_module("out_proj", torch::nn::Linear(c.hidden_size, num_labels));
+  dropout_ = register_module("dropout", torch::nn::Dropout(c.classifier_dropout.value_or(c.hidden_dropout)));
+}
+
+torch::Tensor RobertaClassificationHeadImpl::forward(const torch::Tensor& hidden) {
+  auto x = dropout_->forward(hidden.select(1, 0));
+  x = torch::tanh(dense->forward(x));
+  return out_proj->forward(dropout_->forward(x));
+}
+
+EncoderForTaskImpl::EncoderForTaskImpl(const EncoderConfig& c, HeadKind head, std::int64_t num_labels)
+    : head_(head), num_labels_(head == HeadKind::none ? 0 : num_labels) {
+  if (head != HeadKind::none && num_labels < 1)
+    throw_user_error("num_labels", "a " + std::string(head_kind_name(head)) + " head needs at least one label");
+  const bool roberta_sequence = c.family == EncoderFamily::roberta && head == HeadKind::sequence;
+  // transformers: BERT models keep the pooler; RoBERTa task models drop it.
+  const bool pooler = c.family == EncoderFamily::bert ? true : head == HeadKind::none;
+  base = register_module(c.base_prefix().substr(0, c.base_prefix().size() - 1), EncoderModel(c, pooler));
+  if (head == HeadKind::none) return;
+  if (roberta_sequence) {
+    roberta_head_ = register_module("classifier", RobertaClassificationHead(c, num_labels));
+  } else {
+    dropout_ = register_module("dropout", torch::nn::Dropout(c.classifier_dropout.value_or(c.hidden_dropout)));
+    linear_head_ = register_module("classifier", torch::nn::Linear(c.hidden_size, num_labels));
+  }
+}
+
+TaskOutput EncoderForTaskImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                                       const torch::Tensor& token_type_ids) {
+  auto enc = base->forward(input_ids, attention_mask, token_type_ids);
+  TaskOutput out{enc.last_hidden_state, enc.pooled, {}, enc.attention_mask};
+  if (head_ == HeadKind::sequence) {
+    out.logits = !roberta_head_.is_empty() ? roberta_head_->forward(enc.last_hidden_state)
+                                           : linear_head_->forward(dropout_->forward(enc.pooled));
+  } else if (head_ == HeadKind::token) {
+    out.logits = linear_head_->forward(dropout_->forward(enc.last_hidden_state));
+  }
+  return out;
+}
+
+std::vector<torch::Tensor> EncoderForTaskImpl::head_parameters() const {
+  if (!roberta_head_.is_empty()) return roberta_head_->parameters();
+  if (!linear_head_.is_empty()) return linear_head_->parameters();
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// transformers renames LayerNorm.gamma/beta of old checkpoints to weight/bias.
+std::string normalise_key(std::string key) {
+  auto ends_with = [&](const std::string& s) { return key.size() >= s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0; };
+  if (ends_with(".gamma")) key.replace(key.size() - 6, 6, ".weight");
+  else if (ends_with(".beta")) key.replace(key.size() - 5, 5, ".bias");
+  return key;
+}
+
+bool always_ignored(const std::string& key) {
+  // Pretraining heads of encoders and non-persistent buffers, as transformers ignores them.
+  auto ends_with = [&](const std::string& s) { return key.size() >= s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0; };
+  return key.rfind("cls.", 0) == 0 || key.rfind("lm_head.", 0) == 0 || ends_with("position_ids") ||
+         ends_with(".masked_bias");
+}
+
+HeadKind detect_head(const EncoderConfig& config, const std::map<std::string, std::string>& keys) {
+  const bool has = keys.count("classifier.weight") || keys.count("classifier.out_proj.weight");
+  if (!has) return HeadKind::none;
+  for (const auto& a : config.architectures)
+    if (a.find("ForTokenClassification") != std::string::npos) return HeadKind::token;
+  return HeadKind::sequence;
+}
+
+}  // namespace
+
+LoadedEncoder load_encoder(const std::string& dir, const LoadOptions& options) {
+  LoadedEncoder out;
+  out.config = load_encoder_config(dir);
+  const auto& cfg = out.config;
+  CheckpointFiles files(dir);
+
+  // Checkpoint keys after renaming, in our naming (backbone under "bert." / "roberta.").
+  const std::string prefix = cfg.base_prefix();
+  bool prefixed = false;
+  for (const auto& [key, entry] : files.tensors())
+    if (key.rfind(prefix, 0) == 0) prefixed = true;
+  std::map<std::string, std::string> ours_to_file;  // our key -> checkpoint key
+  for (const auto& [key, entry] : files.tensors()) {
+    if (always_ignored(key)) {
+      out.report.ignored.push_back(key);
+      continue;
+    }
+    std::string k = normalise_key(key);
+    if (!prefixed && (k.rfind("embeddings.", 0) == 0 || k.rfind("encoder.", 0) == 0 || k.rfind("pooler.", 0) == 0))
+      k = prefix + k;
+    if (!ours_to_file.emplace(k, key).second)
+      throw_user_error(dir, "checkpoint keys '" + ours_to_file[k] + "' and '" + key + "' name the same weight");
+  }
+
+  HeadKind head = options.head == "auto" ? detect_head(cfg, ours_to_file) : parse_head_kind(options.head);
+  std::int64_t num_labels = options.num_labels > 0 ? options.num_labels : cfg.num_labels();
+  if (head != HeadKind::none && options.num_labels == 0) {
+    // A checkpoint head fixes the label count.
+    for (const char* k : {"classifier.weight", "classifier.out_proj.weight"})
+      if (auto it = ours_to_file.find(k); it != ours_to_file.end())
+        num_labels = files.find(it->second)->info->shape.at(0);
+  }
+  if (head != HeadKind::none && num_labels < 1)
+    throw_user_error(dir, "a " + std::string(head_kind_name(head)) +
+                              " head needs a label count: the config has no id2label/num_labels and none was given");
+  out.model = EncoderForTask(cfg, head, num_labels);
+
+  std::vector<std::string> missing, mismatched;
+  std::set<std::string> used;
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& item : out.model->named_parameters()) {
+      const auto& name = item.key();
+      auto it = ours_to_file.find(name);
+      if (it == ours_to_file.end()) {
+        if (name.rfind("classifier.", 0) == 0) {
+          out.report.new_head.push_back(name);  // a new head keeps its random initialisation
+          continue;
+        }
+        missing.push_back(name);
+        continue;
+      }
+      used.insert(it->first);
+      const auto& entry = *files.find(it->second);
+      const std::vector<std::int64_t> want(item.value().sizes().begin(), item.value().sizes().end());
+      if (entry.info->shape != want) {
+        std::string have, need;
+        for (auto d : entry.info->shape) have += (have.empty() ? "" : ",") + std::to_string(d);
+        for (auto d : want) need += (need.empty() ? "" : ",") + std::to_string(d);
+        mismatched.push_back(it->second + " [" + have + "] (model needs [" + need + "])");
+        continue;
+      }
+      item.value().copy_(read_tensor(*entry.file, *entry.info).to(item.value().scalar_type()));
+    }
+  }
+  std::vector<std::string> unexpected;
+  for (const auto& [ours, key] : ours_to_file) {
+    if (used.count(ours)) continue;
+    // RoBERTa task models have no pooler: transformers ignores its weights.
+    if (ours.rfind(prefix + "pooler.", 0) == 0 && !out.model->base->has_pooler()) {
+      out.report.ignored.push_back(key);
+      continue;
+    }
+    unexpected.push_back(key);
+  }
+  if (!missing.empty() || !mismatched.empty() || (!unexpected.empty() && !options.allow_unexpected)) {
+    std::string msg = "checkpoint does not fit a " + cfg.model_type + " model of this config:";
+    auto list = [&](const char* what, const std::vector<std::string>& v) {
+      if (v.empty()) return;
+      msg += std::string("\n  ") + what + " (" + std::to_string(v.size()) + "):";
+      for (const auto& k : v) msg += "\n    " + k;
+    };
+    list("missing keys", missing);
+    list("shape mismatches", mismatched);
+    if (!options.allow_unexpected) list("unexpected keys (pass --allow-unexpected to ignore them)", unexpected);
+    throw_user_error(dir, msg);
+  }
+  out.report.unexpected = unexpected;
+  for (const auto& k : unexpected) log::warn("{}: ignoring unexpected checkpoint key {}", dir, k);
+  if (!out.report.new_head.empty())
+    log::info("{}: new {} head with {} labels, randomly initialised", dir, head_kind_name(head), num_labels);
+  out.model->to(options.device);
+  out.model->eval();
+  return out;
+}
+
+void save_encoder(const std::string& dir, EncoderForTask& model, const nlohmann::json& config_json) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir);
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  for (const auto& item : model->named_parameters()) tensors.emplace_back(item.key(), item.value());
+  save_safetensors((fs::path(dir) / "model.safetensors").string(), tensors);
+  std::ofstream cfg(fs::path(dir) / "config.json");
+  cfg << config_json.dump(2) << "\n";
+  if (!cfg) throw_user_error(dir, "cannot write config.json");
+}
+
+}  // namespace autopeft::model

@@ -1,0 +1,101 @@
+#pragma once
+// Encoder task models with transformers' names and math, and loading them from a Hugging Face
+// model folder.
+//   sequence classification / regression:
+//     BERT:    logits = classifier(dropout(pooler(h)))             keys classifier.{weight,bias}
+//     RoBERTa: logits = out_proj(dropout(tanh(dense(dropout(h[:,0])))))  keys classifier.{dense,out_proj}.*
+//   token classification (both): logits = classifier(dropout(h))   keys classifier.{weight,bias}
+#include <c10/core/Device.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/linear.h>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <string>
+#include <vector>
+
+#include "model/encoder.h"
+
+namespace autopeft::model {
+
+enum class HeadKind { none, sequence, token };
+std::string_view head_kind_name(HeadKind kind);
+HeadKind parse_head_kind(std::string_view name);  // "none", "sequence", "token"; UserError otherwise
+
+// RoBERTa's classification head (HF RobertaClassificationHead).
+class RobertaClassificationHeadImpl : public torch::nn::Module {
+ public:
+  RobertaClassificationHeadImpl(const EncoderConfig& config, std::int64_t num_labels);
+  torch::Tensor forward(const torch::Tensor& hidden);
+  torch::nn::Linear dense{nullptr}, out_proj{nullptr};
+
+ private:
+  torch::nn::Dropout dropout_{nullptr};
+};
+TORCH_MODULE(RobertaClassificationHead);
+
+struct TaskOutput {
+  torch::Tensor last_hidden_state;  // [B, S, H]
+  torch::Tensor pooled;             // [B, H] when the backbone has a pooler
+  torch::Tensor logits;             // [B, L] (sequence) or [B, S, L] (token); undefined without a head
+  torch::Tensor attention_mask;     // [B, S]
+};
+
+// The backbone under "bert" / "roberta" and the head under "classifier".
+class EncoderForTaskImpl : public torch::nn::Module {
+ public:
+  EncoderForTaskImpl(const EncoderConfig& config, HeadKind head, std::int64_t num_labels);
+  TaskOutput forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask = {},
+                     const torch::Tensor& token_type_ids = {});
+  HeadKind head() const { return head_; }
+  std::int64_t num_labels() const { return num_labels_; }
+  const EncoderConfig& config() const { return base->config(); }
+  // Parameters of the head only (they train with every PEFT method, and are counted apart).
+  std::vector<torch::Tensor> head_parameters() const;
+
+  EncoderModel base{nullptr};
+
+ private:
+  HeadKind head_;
+  std::int64_t num_labels_;
+  torch::nn::Dropout dropout_{nullptr};
+  torch::nn::Linear linear_head_{nullptr};       // BERT sequence head, token heads
+  RobertaClassificationHead roberta_head_{nullptr};
+};
+TORCH_MODULE(EncoderForTask);
+
+struct LoadOptions {
+  // none / sequence / token, or "auto": the head the checkpoint has (from its keys and
+  // architectures), none when it has none.
+  std::string head = "auto";
+  // Labels of a head the checkpoint lacks (a new, randomly initialised head); 0 = from config.
+  std::int64_t num_labels = 0;
+  // Accept checkpoint keys that match nothing (besides the always-ignored pretraining heads and
+  // position_ids buffers) instead of failing.
+  bool allow_unexpected = false;
+  c10::Device device = c10::Device(c10::kCPU);
+};
+
+struct LoadReport {
+  std::vector<std::string> ignored;     // keys skipped on purpose (cls.*, lm_head.*, position_ids, pooler)
+  std::vector<std::string> unexpected;  // keys that matched nothing (only with allow_unexpected)
+  std::vector<std::string> new_head;    // head parameters initialised randomly
+};
+
+struct LoadedEncoder {
+  EncoderConfig config;
+  EncoderForTask model{nullptr};
+  LoadReport report;
+};
+
+// Loads config.json and the safetensors weights of `dir`. Every missing key and every shape
+// mismatch is listed in one UserError; unexpected keys are an error unless allowed. The model is
+// returned in eval mode on options.device.
+LoadedEncoder load_encoder(const std::string& dir, const LoadOptions& options = {});
+
+// Writes a model folder in Hugging Face layout (config.json + model.safetensors) from a model and
+// its config JSON. For tests and for pretraining small backbones.
+void save_encoder(const std::string& dir, EncoderForTask& model, const nlohmann::json& config_json);
+
+}  // namespace autopeft::model
