@@ -22,10 +22,11 @@ torch::Tensor activation(const std::string& name, const torch::Tensor& x) {
 torch::Tensor additive_attention_mask(const torch::Tensor& attention_mask, torch::ScalarType dtype) {
   // transformers: (1 - mask) * finfo(dtype).min, broadcast over heads and queries.
   auto m = attention_mask.to(dtype).unsqueeze(1).unsqueeze(2);
-  const double lowest = dtype == torch::kFloat64 ? std::numeric_limits<double>::lowest()
+  const double lowest = dtype == torch::kFloat64   ? std::numeric_limits<double>::lowest()
                         : dtype == torch::kFloat16 ? -65504.0
-                        : dtype == torch::kBFloat16 ? -3.3895313892515355e38
-                                                    : static_cast<double>(std::numeric_limits<float>::lowest());
+                        : dtype == torch::kBFloat16
+                            ? -3.3895313892515355e38
+                            : static_cast<double>(std::numeric_limits<float>::lowest());
   return (1.0 - m) * lowest;
 }
 
@@ -95,7 +96,9 @@ IntermediateImpl::IntermediateImpl(const EncoderConfig& c) : act_(c.hidden_act) 
   dense = register_module("dense", InjectableLinear(c.hidden_size, c.intermediate_size));
 }
 
-torch::Tensor IntermediateImpl::forward(const torch::Tensor& x) { return activation(act_, dense->forward(x)); }
+torch::Tensor IntermediateImpl::forward(const torch::Tensor& x) {
+  return activation(act_, dense->forward(x));
+}
 
 EncoderLayerImpl::EncoderLayerImpl(const EncoderConfig& c) {
   attention = register_module("attention", Attention(c));
@@ -117,11 +120,15 @@ torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& x, const torch::Ten
 
 EmbeddingsImpl::EmbeddingsImpl(const EncoderConfig& c) : family_(c.family), pad_(c.pad_token_id) {
   word_embeddings = register_module(
-      "word_embeddings", torch::nn::Embedding(torch::nn::EmbeddingOptions(c.vocab_size, c.hidden_size).padding_idx(c.pad_token_id)));
+      "word_embeddings",
+      torch::nn::Embedding(
+          torch::nn::EmbeddingOptions(c.vocab_size, c.hidden_size).padding_idx(c.pad_token_id)));
   position_embeddings = register_module(
-      "position_embeddings", torch::nn::Embedding(torch::nn::EmbeddingOptions(c.max_position_embeddings, c.hidden_size)));
-  token_type_embeddings = register_module(
-      "token_type_embeddings", torch::nn::Embedding(torch::nn::EmbeddingOptions(c.type_vocab_size, c.hidden_size)));
+      "position_embeddings",
+      torch::nn::Embedding(torch::nn::EmbeddingOptions(c.max_position_embeddings, c.hidden_size)));
+  token_type_embeddings =
+      register_module("token_type_embeddings",
+                      torch::nn::Embedding(torch::nn::EmbeddingOptions(c.type_vocab_size, c.hidden_size)));
   LayerNorm = register_module(
       "LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps)));
   dropout_ = register_module("dropout", torch::nn::Dropout(c.hidden_dropout));
@@ -133,7 +140,9 @@ torch::Tensor EmbeddingsImpl::position_ids(const torch::Tensor& ids) const {
     auto mask = ids.ne(pad_).to(torch::kInt64);
     return torch::cumsum(mask, 1) * mask + pad_;
   }
-  return torch::arange(ids.size(1), ids.options().dtype(torch::kInt64)).unsqueeze(0).expand({ids.size(0), ids.size(1)});
+  return torch::arange(ids.size(1), ids.options().dtype(torch::kInt64))
+      .unsqueeze(0)
+      .expand({ids.size(0), ids.size(1)});
 }
 
 torch::Tensor EmbeddingsImpl::forward(const torch::Tensor& ids, const torch::Tensor& token_type_ids) {
@@ -141,8 +150,8 @@ torch::Tensor EmbeddingsImpl::forward(const torch::Tensor& ids, const torch::Ten
   const auto max_pos = position_embeddings->weight.size(0);
   if (positions.numel() > 0 && positions.max().item<std::int64_t>() >= max_pos)
     throw_user_error("input", "sequence of " + std::to_string(ids.size(1)) + " tokens needs position " +
-                                  std::to_string(positions.max().item<std::int64_t>()) + ", but the model has " +
-                                  std::to_string(max_pos) + " position embeddings");
+                                  std::to_string(positions.max().item<std::int64_t>()) +
+                                  ", but the model has " + std::to_string(max_pos) + " position embeddings");
   auto x = word_embeddings->forward(ids) + token_type_embeddings->forward(token_type_ids) +
            position_embeddings->forward(positions);
   return dropout_->forward(LayerNorm->forward(x));
@@ -153,7 +162,9 @@ EncoderStackImpl::EncoderStackImpl(const EncoderConfig& c) {
   for (std::int64_t i = 0; i < c.num_layers; ++i) layer->push_back(EncoderLayer(c));
 }
 
-EncoderLayer EncoderStackImpl::at(std::size_t i) const { return EncoderLayer(layer->ptr<EncoderLayerImpl>(i)); }
+EncoderLayer EncoderStackImpl::at(std::size_t i) const {
+  return EncoderLayer(layer->ptr<EncoderLayerImpl>(i));
+}
 
 PoolerImpl::PoolerImpl(const EncoderConfig& c) {
   dense = register_module("dense", torch::nn::Linear(c.hidden_size, c.hidden_size));
@@ -179,7 +190,9 @@ void EncoderModelImpl::set_embedding_hook(std::shared_ptr<EmbeddingHook> hook) {
 
 EncoderOutput EncoderModelImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                                         const torch::Tensor& token_type_ids) {
-  if (input_ids.dim() != 2) throw_user_error("input_ids", "expected [batch, tokens], got " + std::to_string(input_ids.dim()) + " dims");
+  if (input_ids.dim() != 2)
+    throw_user_error("input_ids",
+                     "expected [batch, tokens], got " + std::to_string(input_ids.dim()) + " dims");
   auto ids = input_ids.to(torch::kInt64);
   auto mask = attention_mask.defined() ? attention_mask : torch::ones_like(ids);
   auto types = token_type_ids.defined() ? token_type_ids.to(torch::kInt64) : torch::zeros_like(ids);
@@ -232,7 +245,8 @@ std::vector<InjectionPoint> EncoderModelImpl::injection_points() const {
   return out;
 }
 
-std::pair<std::size_t, std::string> EncoderModelImpl::parse_point(const std::string& name, InjectionKind kind) const {
+std::pair<std::size_t, std::string> EncoderModelImpl::parse_point(const std::string& name,
+                                                                  InjectionKind kind) const {
   // "layer.<i>.<suffix>" with a suffix of the requested kind.
   if (name.rfind("layer.", 0) == 0) {
     const auto dot = name.find('.', 6);

@@ -155,7 +155,7 @@ class EncoderModelImpl : public torch::nn::Module {
   // The linear layer at a linear point ("layer.3.attn.q"); throws UserError listing the names
   // of that kind when `name` is not one.
   InjectableLinear linear(const std::string& name) const;
-  SublayerOutput residual(const std::string& name) const;  // "layer.3.attn.output" / "layer.3.ffn.output"
+  SublayerOutput residual(const std::string& name) const;     // "layer.3.attn.output" / "layer.3.ffn.output"
   SelfAttention attention_at(const std::string& name) const;  // "layer.3.attn"
   EncoderLayer layer_at(const std::string& name) const;       // "layer.3.block"
 

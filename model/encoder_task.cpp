@@ -26,10 +26,12 @@ std::string_view head_kind_name(HeadKind kind) {
 HeadKind parse_head_kind(std::string_view name) {
   for (auto k : {HeadKind::none, HeadKind::sequence, HeadKind::token})
     if (head_kind_name(k) == name) return k;
-  throw_user_error("--head", "unknown head '" + std::string(name) + "' (expected none, sequence, token or auto)");
+  throw_user_error("--head",
+                   "unknown head '" + std::string(name) + "' (expected none, sequence, token or auto)");
 }
 
-RobertaClassificationHeadImpl::RobertaClassificationHeadImpl(const EncoderConfig& c, std::int64_t num_labels) {
+RobertaClassificationHeadImpl::RobertaClassificationHeadImpl(const EncoderConfig& c,
+                                                             std::int64_t num_labels) {
   dense = register_module("dense", torch::nn::Linear(c.hidden_size, c.hidden_size));
   out_proj = register_module("out_proj", torch::nn::Linear(c.hidden_size, num_labels));
   dropout_ = register_module("dropout", torch::nn::Dropout(c.classifier_dropout.value_or(c.hidden_dropout)));
@@ -44,7 +46,8 @@ torch::Tensor RobertaClassificationHeadImpl::forward(const torch::Tensor& hidden
 EncoderForTaskImpl::EncoderForTaskImpl(const EncoderConfig& c, HeadKind head, std::int64_t num_labels)
     : head_(head), num_labels_(head == HeadKind::none ? 0 : num_labels) {
   if (head != HeadKind::none && num_labels < 1)
-    throw_user_error("num_labels", "a " + std::string(head_kind_name(head)) + " head needs at least one label");
+    throw_user_error("num_labels",
+                     "a " + std::string(head_kind_name(head)) + " head needs at least one label");
   const bool roberta_sequence = c.family == EncoderFamily::roberta && head == HeadKind::sequence;
   // transformers: BERT models keep the pooler; RoBERTa task models drop it.
   const bool pooler = c.family == EncoderFamily::bert ? true : head == HeadKind::none;
@@ -53,7 +56,8 @@ EncoderForTaskImpl::EncoderForTaskImpl(const EncoderConfig& c, HeadKind head, st
   if (roberta_sequence) {
     roberta_head_ = register_module("classifier", RobertaClassificationHead(c, num_labels));
   } else {
-    dropout_ = register_module("dropout", torch::nn::Dropout(c.classifier_dropout.value_or(c.hidden_dropout)));
+    dropout_ =
+        register_module("dropout", torch::nn::Dropout(c.classifier_dropout.value_or(c.hidden_dropout)));
     linear_head_ = register_module("classifier", torch::nn::Linear(c.hidden_size, num_labels));
   }
 }
@@ -83,15 +87,21 @@ namespace {
 
 // transformers renames LayerNorm.gamma/beta of old checkpoints to weight/bias.
 std::string normalise_key(std::string key) {
-  auto ends_with = [&](const std::string& s) { return key.size() >= s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0; };
-  if (ends_with(".gamma")) key.replace(key.size() - 6, 6, ".weight");
-  else if (ends_with(".beta")) key.replace(key.size() - 5, 5, ".bias");
+  auto ends_with = [&](const std::string& s) {
+    return key.size() >= s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0;
+  };
+  if (ends_with(".gamma"))
+    key.replace(key.size() - 6, 6, ".weight");
+  else if (ends_with(".beta"))
+    key.replace(key.size() - 5, 5, ".bias");
   return key;
 }
 
 bool always_ignored(const std::string& key) {
   // Pretraining heads of encoders and non-persistent buffers, as transformers ignores them.
-  auto ends_with = [&](const std::string& s) { return key.size() >= s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0; };
+  auto ends_with = [&](const std::string& s) {
+    return key.size() >= s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0;
+  };
   return key.rfind("cls.", 0) == 0 || key.rfind("lm_head.", 0) == 0 || ends_with("position_ids") ||
          ends_with(".masked_bias");
 }
@@ -124,10 +134,12 @@ LoadedEncoder load_encoder(const std::string& dir, const LoadOptions& options) {
       continue;
     }
     std::string k = normalise_key(key);
-    if (!prefixed && (k.rfind("embeddings.", 0) == 0 || k.rfind("encoder.", 0) == 0 || k.rfind("pooler.", 0) == 0))
+    if (!prefixed &&
+        (k.rfind("embeddings.", 0) == 0 || k.rfind("encoder.", 0) == 0 || k.rfind("pooler.", 0) == 0))
       k = prefix + k;
     if (!ours_to_file.emplace(k, key).second)
-      throw_user_error(dir, "checkpoint keys '" + ours_to_file[k] + "' and '" + key + "' name the same weight");
+      throw_user_error(dir,
+                       "checkpoint keys '" + ours_to_file[k] + "' and '" + key + "' name the same weight");
   }
 
   HeadKind head = options.head == "auto" ? detect_head(cfg, ours_to_file) : parse_head_kind(options.head);
@@ -139,8 +151,9 @@ LoadedEncoder load_encoder(const std::string& dir, const LoadOptions& options) {
         num_labels = files.find(it->second)->info->shape.at(0);
   }
   if (head != HeadKind::none && num_labels < 1)
-    throw_user_error(dir, "a " + std::string(head_kind_name(head)) +
-                              " head needs a label count: the config has no id2label/num_labels and none was given");
+    throw_user_error(
+        dir, "a " + std::string(head_kind_name(head)) +
+                 " head needs a label count: the config has no id2label/num_labels and none was given");
   out.model = EncoderForTask(cfg, head, num_labels);
 
   std::vector<std::string> missing, mismatched;
@@ -190,7 +203,8 @@ LoadedEncoder load_encoder(const std::string& dir, const LoadOptions& options) {
     };
     list("missing keys", missing);
     list("shape mismatches", mismatched);
-    if (!options.allow_unexpected) list("unexpected keys (pass --allow-unexpected to ignore them)", unexpected);
+    if (!options.allow_unexpected)
+      list("unexpected keys (pass --allow-unexpected to ignore them)", unexpected);
     throw_user_error(dir, msg);
   }
   out.report.unexpected = unexpected;

@@ -60,7 +60,7 @@ class EncoderForTaskImpl : public torch::nn::Module {
   HeadKind head_;
   std::int64_t num_labels_;
   torch::nn::Dropout dropout_{nullptr};
-  torch::nn::Linear linear_head_{nullptr};       // BERT sequence head, token heads
+  torch::nn::Linear linear_head_{nullptr};  // BERT sequence head, token heads
   RobertaClassificationHead roberta_head_{nullptr};
 };
 TORCH_MODULE(EncoderForTask);

@@ -30,12 +30,12 @@ enum class InjectionKind { linear, residual, attention, block, embeddings };
 std::string_view injection_kind_name(InjectionKind kind);
 
 struct InjectionPoint {
-  std::string name;          // e.g. "layer.3.attn.q"
+  std::string name;  // e.g. "layer.3.attn.q"
   InjectionKind kind = InjectionKind::linear;
-  int layer = -1;            // layer index, -1 for model-level points
+  int layer = -1;                 // layer index, -1 for model-level points
   std::int64_t in_features = 0;   // linear: in; residual/block/embeddings: hidden size
   std::int64_t out_features = 0;  // linear: out; others: hidden size
-  std::string hf_module;     // the Hugging Face module path (e.g. "encoder.layer.3.attention.self.query")
+  std::string hf_module;  // the Hugging Face module path (e.g. "encoder.layer.3.attention.self.query")
 };
 
 // A module that changes a linear layer's output: y' = augment(x, y).
@@ -47,7 +47,8 @@ class LinearAugment : public torch::nn::Module {
 // A module that replaces "LayerNorm(h + r)".
 class ResidualHook : public torch::nn::Module {
  public:
-  virtual torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& r, torch::nn::LayerNorm& layer_norm) = 0;
+  virtual torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& r,
+                                torch::nn::LayerNorm& layer_norm) = 0;
 };
 
 // Extra keys and values for self-attention: returns {k, v}, each [batch, heads, P, head_dim].
@@ -79,7 +80,9 @@ class InjectableLinearImpl : public torch::nn::Module {
   // Registers an augment as submodule `name` (e.g. "lora"); throws if the name is taken.
   void add_augment(const std::string& name, std::shared_ptr<LinearAugment> augment);
   void remove_augments();
-  const std::vector<std::pair<std::string, std::shared_ptr<LinearAugment>>>& augments() const { return augments_; }
+  const std::vector<std::pair<std::string, std::shared_ptr<LinearAugment>>>& augments() const {
+    return augments_;
+  }
   void reset_parameters();  // torch::nn::Linear's initialisation
 
   std::int64_t in_features, out_features;

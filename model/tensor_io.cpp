@@ -52,7 +52,8 @@ std::map<std::string, torch::Tensor> load_safetensors(const std::string& path) {
   return out;
 }
 
-void save_safetensors(const std::string& path, const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+void save_safetensors(const std::string& path,
+                      const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
                       const std::map<std::string, std::string>& metadata) {
   std::vector<torch::Tensor> keep;
   std::vector<TensorBytes> bytes;

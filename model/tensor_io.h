@@ -22,7 +22,8 @@ torch::Tensor read_tensor(const SafetensorsFile& file, const TensorInfo& info);
 std::map<std::string, torch::Tensor> load_safetensors(const std::string& path);
 
 // Writes named tensors (any device; copied to contiguous CPU) with {"format": "pt"} metadata.
-void save_safetensors(const std::string& path, const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
+void save_safetensors(const std::string& path,
+                      const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace autopeft::model

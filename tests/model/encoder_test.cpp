@@ -19,9 +19,14 @@ namespace F = torch::nn::functional;
 using autopeft::testing::TempDir;
 
 nlohmann::json tiny_config(const std::string& type, int labels = 0) {
-  nlohmann::json j = {{"model_type", type},        {"vocab_size", 50},          {"hidden_size", 32},
-                      {"num_hidden_layers", 2},    {"num_attention_heads", 4},  {"intermediate_size", 64},
-                      {"max_position_embeddings", 40}, {"hidden_act", "gelu"}};
+  nlohmann::json j = {{"model_type", type},
+                      {"vocab_size", 50},
+                      {"hidden_size", 32},
+                      {"num_hidden_layers", 2},
+                      {"num_attention_heads", 4},
+                      {"intermediate_size", 64},
+                      {"max_position_embeddings", 40},
+                      {"hidden_act", "gelu"}};
   if (type == "bert") {
     j["architectures"] = {labels ? "BertForSequenceClassification" : "BertModel"};
   } else {
@@ -61,7 +66,9 @@ torch::Tensor reference_hidden(const std::map<std::string, torch::Tensor>& w, co
   auto ln = [&](const torch::Tensor& t, const std::string& k) {
     return torch::layer_norm(t, {c.hidden_size}, W(k + ".weight"), W(k + ".bias"), c.layer_norm_eps);
   };
-  auto lin = [&](const torch::Tensor& t, const std::string& k) { return torch::matmul(t, W(k + ".weight").t()) + W(k + ".bias"); };
+  auto lin = [&](const torch::Tensor& t, const std::string& k) {
+    return torch::matmul(t, W(k + ".weight").t()) + W(k + ".bias");
+  };
   x = ln(x, "embeddings.LayerNorm");
   const auto B = ids.size(0), S = ids.size(1), nh = c.num_heads, d = c.head_dim();
   auto madd = (1.0 - mask.to(torch::kFloat).view({B, 1, 1, S})) * std::numeric_limits<float>::lowest();
@@ -99,7 +106,8 @@ TEST_F(EncoderTest, BertMatchesTheIndependentComputationWithPadding) {
   auto ref = reference_hidden(w, "bert.", loaded.config, ids, mask);
   EXPECT_TENSOR_NEAR(out.last_hidden_state, ref, 1e-5);
   // BERT's head: classifier(tanh(pooler(h[:,0]))) in eval mode.
-  auto pooled = torch::tanh(torch::matmul(ref.select(1, 0), w.at("bert.pooler.dense.weight").t()) + w.at("bert.pooler.dense.bias"));
+  auto pooled = torch::tanh(torch::matmul(ref.select(1, 0), w.at("bert.pooler.dense.weight").t()) +
+                            w.at("bert.pooler.dense.bias"));
   auto logits = torch::matmul(pooled, w.at("classifier.weight").t()) + w.at("classifier.bias");
   EXPECT_TENSOR_NEAR(out.logits, logits, 1e-5);
 }
@@ -118,7 +126,8 @@ TEST_F(EncoderTest, RobertaPositionsAndClassificationHead) {
   auto out = loaded.model->forward(ids, mask);
   auto ref = reference_hidden(w, "roberta.", loaded.config, ids, mask);
   EXPECT_TENSOR_NEAR(out.last_hidden_state, ref, 1e-5);
-  auto x = torch::tanh(torch::matmul(ref.select(1, 0), w.at("classifier.dense.weight").t()) + w.at("classifier.dense.bias"));
+  auto x = torch::tanh(torch::matmul(ref.select(1, 0), w.at("classifier.dense.weight").t()) +
+                       w.at("classifier.dense.bias"));
   auto logits = torch::matmul(x, w.at("classifier.out_proj.weight").t()) + w.at("classifier.out_proj.bias");
   EXPECT_TENSOR_NEAR(out.logits, logits, 1e-5);
 }
@@ -131,7 +140,8 @@ TEST_F(EncoderTest, PaddingDoesNotChangeRealPositions) {
     torch::NoGradGuard g;
     auto alone = m->forward(torch::tensor({{4, 8, 15, 16}})).last_hidden_state;
     auto padded_ids =
-        torch::tensor(std::vector<std::int64_t>{4, 8, 15, 16, pad, pad, pad, 4, 23, 42, pad, pad, pad, pad}).view({2, 7});
+        torch::tensor(std::vector<std::int64_t>{4, 8, 15, 16, pad, pad, pad, 4, 23, 42, pad, pad, pad, pad})
+            .view({2, 7});
     auto out = m->forward(padded_ids, padded_ids.ne(pad).to(torch::kLong)).last_hidden_state;
     EXPECT_TENSOR_NEAR(out.select(0, 0).narrow(0, 0, 4), alone.squeeze(0), 1e-5) << type;
   }
@@ -154,8 +164,10 @@ TEST_F(EncoderTest, BareCheckpointsOldNamesAndIgnoredKeysLoad) {
   std::vector<std::pair<std::string, torch::Tensor>> tensors;
   for (const auto& item : base->named_parameters()) {
     std::string k = item.key();
-    if (k.find("LayerNorm.weight") != std::string::npos) k.replace(k.size() - 6, 6, "gamma");
-    else if (k.find("LayerNorm.bias") != std::string::npos) k.replace(k.size() - 4, 4, "beta");
+    if (k.find("LayerNorm.weight") != std::string::npos)
+      k.replace(k.size() - 6, 6, "gamma");
+    else if (k.find("LayerNorm.bias") != std::string::npos)
+      k.replace(k.size() - 4, 4, "beta");
     tensors.emplace_back(k, item.value());
   }
   tensors.emplace_back("cls.predictions.bias", torch::zeros({50}));
@@ -176,7 +188,8 @@ TEST_F(EncoderTest, BareCheckpointsOldNamesAndIgnoredKeysLoad) {
   EXPECT_EQ(tagged.model->num_labels(), 5);
   EXPECT_EQ(tagged.report.new_head.size(), 2u);
   torch::NoGradGuard g;
-  EXPECT_EQ(tagged.model->forward(torch::tensor({{2, 3, 4}})).logits.sizes(), (std::vector<int64_t>{1, 3, 5}));
+  EXPECT_EQ(tagged.model->forward(torch::tensor({{2, 3, 4}})).logits.sizes(),
+            (std::vector<int64_t>{1, 3, 5}));
 }
 
 TEST_F(EncoderTest, MisfitCheckpointsListEveryProblemAtOnce) {

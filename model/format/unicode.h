@@ -1,0 +1,24 @@
+#pragma once
+// Unicode helpers for tokenizers, on utf8proc (Unicode data from a Debian library, not hand
+// tables). Torch-free.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace autopeft::model::unicode {
+
+// Decodes UTF-8; invalid bytes become U+FFFD (which BERT's cleaning then drops).
+std::vector<char32_t> decode(std::string_view text);
+std::string encode(const std::vector<char32_t>& codepoints);
+std::string encode(char32_t codepoint);
+
+// The two-letter general category, e.g. "Lu", "Mn", "Zs", "Cc", "Po".
+std::string_view category(char32_t c);
+// NFC / NFD of a whole string.
+std::vector<char32_t> nfc(const std::vector<char32_t>& text);
+std::vector<char32_t> nfd(const std::vector<char32_t>& text);
+// Simple (one to one) lowercase mapping.
+char32_t to_lower(char32_t c);
+
+}  // namespace autopeft::model::unicode
