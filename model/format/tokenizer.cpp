@@ -32,10 +32,11 @@ Encoding Tokenizer::encode(const std::string& a, const std::optional<std::string
   const std::int64_t total = static_cast<std::int64_t>(x.size() + y.size()) + specials;
   if (total > limit) {
     if (!truncation)
-      throw_user_error("input", std::to_string(total) + " tokens, more than the limit of " + std::to_string(limit));
+      throw_user_error("input",
+                       std::to_string(total) + " tokens, more than the limit of " + std::to_string(limit));
     if (limit < specials)
-      throw_user_error("max_length", std::to_string(limit) + " leaves no room for the " + std::to_string(specials) +
-                                         " special tokens");
+      throw_user_error("max_length", std::to_string(limit) + " leaves no room for the " +
+                                         std::to_string(specials) + " special tokens");
     const auto budget = static_cast<std::size_t>(limit - specials);
     if (!b) {
       x.resize(budget);

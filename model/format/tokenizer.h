@@ -22,8 +22,8 @@ struct Encoding {
 enum class PairTemplate { bert, roberta };
 
 struct SpecialTokens {
-  std::int64_t cls = -1;   // [CLS] / <s>
-  std::int64_t sep = -1;   // [SEP] / </s>
+  std::int64_t cls = -1;  // [CLS] / <s>
+  std::int64_t sep = -1;  // [SEP] / </s>
   std::int64_t pad = -1;
   std::int64_t unk = -1;
   std::int64_t mask = -1;  // -1 where the vocabulary has none

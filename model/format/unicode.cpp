@@ -41,9 +41,7 @@ std::string encode(const std::vector<char32_t>& codepoints) {
   return out;
 }
 
-std::string_view category(char32_t c) {
-  return utf8proc_category_string(static_cast<utf8proc_int32_t>(c));
-}
+std::string_view category(char32_t c) { return utf8proc_category_string(static_cast<utf8proc_int32_t>(c)); }
 
 namespace {
 std::vector<char32_t> normalise(const std::vector<char32_t>& text, utf8proc_option_t options) {
@@ -68,6 +66,8 @@ std::vector<char32_t> nfd(const std::vector<char32_t>& text) {
   return normalise(text, static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE));
 }
 
-char32_t to_lower(char32_t c) { return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c))); }
+char32_t to_lower(char32_t c) {
+  return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c)));
+}
 
 }  // namespace autopeft::model::unicode

@@ -22,7 +22,8 @@ bool is_control(char32_t c) {
 }
 
 bool is_punctuation(char32_t c) {
-  if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126)) return true;
+  if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126))
+    return true;
   return unicode::category(c)[0] == 'P';
 }
 
@@ -61,7 +62,8 @@ WordPieceTokenizer::WordPieceTokenizer(const std::string& vocab_file, const Word
   template_ = PairTemplate::bert;
 }
 
-std::unique_ptr<WordPieceTokenizer> WordPieceTokenizer::from_dir(const std::string& dir, std::int64_t position_limit) {
+std::unique_ptr<WordPieceTokenizer> WordPieceTokenizer::from_dir(const std::string& dir,
+                                                                 std::int64_t position_limit) {
   namespace fs = std::filesystem;
   WordPieceOptions o;
   std::int64_t max_length = position_limit;
@@ -76,16 +78,19 @@ std::unique_ptr<WordPieceTokenizer> WordPieceTokenizer::from_dir(const std::stri
     }
     auto flag = [&](const char* key, bool fallback) {
       if (!c.contains(key) || c[key].is_null()) return fallback;
-      if (!c[key].is_boolean()) throw_user_error(cfg_path.string(), std::string("'") + key + "' must be true or false");
+      if (!c[key].is_boolean())
+        throw_user_error(cfg_path.string(), std::string("'") + key + "' must be true or false");
       return c[key].get<bool>();
     };
     o.do_lower_case = flag("do_lower_case", true);
     o.tokenize_chinese_chars = flag("tokenize_chinese_chars", true);
-    if (c.contains("strip_accents") && !c["strip_accents"].is_null()) o.strip_accents = flag("strip_accents", false);
+    if (c.contains("strip_accents") && !c["strip_accents"].is_null())
+      o.strip_accents = flag("strip_accents", false);
     // transformers writes a huge sentinel (1e30) when there is no limit: keep the position limit.
     if (c.contains("model_max_length") && c["model_max_length"].is_number()) {
       const double m = c["model_max_length"].get<double>();
-      if (m >= 1 && m < 1e6) max_length = std::min<std::int64_t>(static_cast<std::int64_t>(m), position_limit);
+      if (m >= 1 && m < 1e6)
+        max_length = std::min<std::int64_t>(static_cast<std::int64_t>(m), position_limit);
     }
   }
   auto t = std::make_unique<WordPieceTokenizer>((fs::path(dir) / "vocab.txt").string(), o);
@@ -119,7 +124,8 @@ std::vector<std::string> WordPieceTokenizer::basic_tokenize(const std::string& t
     std::size_t j = i;
     while (j < cleaned.size() && cleaned[j] != ' ') ++j;
     if (j == i) break;
-    std::vector<char32_t> word(cleaned.begin() + static_cast<long>(i), cleaned.begin() + static_cast<long>(j));
+    std::vector<char32_t> word(cleaned.begin() + static_cast<long>(i),
+                               cleaned.begin() + static_cast<long>(j));
     i = j;
     const std::string as_is = unicode::encode(word);
     if (std::find(never_split_.begin(), never_split_.end(), as_is) != never_split_.end()) {
@@ -195,7 +201,8 @@ std::vector<std::int64_t> WordPieceTokenizer::to_ids(const std::string& text) co
 
 std::string WordPieceTokenizer::id_to_token(std::int64_t id) const {
   if (id < 0 || id >= vocab_size())
-    throw_user_error("token id", std::to_string(id) + " is outside the vocabulary of " + std::to_string(vocab_size()));
+    throw_user_error("token id",
+                     std::to_string(id) + " is outside the vocabulary of " + std::to_string(vocab_size()));
   return tokens_[static_cast<std::size_t>(id)];
 }
 

@@ -17,10 +17,10 @@
 namespace autopeft::model {
 
 struct WordPieceOptions {
-  bool do_lower_case = true;                 // tokenizer_config.json "do_lower_case"
-  std::optional<bool> strip_accents;         // null: follow do_lower_case (transformers' default)
-  bool tokenize_chinese_chars = true;        // spaces around CJK ideographs
-  std::size_t max_chars_per_word = 100;      // longer words become [UNK]
+  bool do_lower_case = true;             // tokenizer_config.json "do_lower_case"
+  std::optional<bool> strip_accents;     // null: follow do_lower_case (transformers' default)
+  bool tokenize_chinese_chars = true;    // spaces around CJK ideographs
+  std::size_t max_chars_per_word = 100;  // longer words become [UNK]
 };
 
 class WordPieceTokenizer : public Tokenizer {

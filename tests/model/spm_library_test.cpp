@@ -1,10 +1,14 @@
 // The sentencepiece module works inside a process that runs LibTorch: the isolation holds.
 #include "model/spm_library.h"
 
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "core/errors.h"
+#include "model/tokenizers.h"
 #include "tests/support/test_support.h"
 
 namespace autopeft::model {
@@ -93,6 +97,60 @@ TEST_F(SentencePieceIntegrationTest, BadInputsAreUserErrorsNamingTheFile) {
   EXPECT_THROW(spm.id_to_piece(100000), UserError);
   EXPECT_THROW(SentencePieceLibrary::instance().train("--input=/nonexistent/corpus --model_prefix=x"),
                UserError);
+}
+
+TEST_F(SentencePieceIntegrationTest, XlmRobertaAndCamembertIdLayouts) {
+  SentencePieceModel spm(model_path());
+  const std::string text = "the lazy fox adds two small matrices";
+  std::vector<std::int64_t> raw;
+  for (auto id : spm.encode(text)) raw.push_back(id);
+
+  SentencePieceTokenizer xlmr(model_path(), FairseqLayout::xlm_roberta());
+  auto ids = xlmr.to_ids(text);
+  ASSERT_EQ(ids.size(), raw.size());
+  for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], raw[i] == 0 ? 3 : raw[i] + 1);
+  EXPECT_EQ(xlmr.special().cls, 0);
+  EXPECT_EQ(xlmr.special().pad, 1);
+  EXPECT_EQ(xlmr.special().sep, 2);
+  EXPECT_EQ(xlmr.special().unk, 3);
+  EXPECT_EQ(xlmr.special().mask, spm.vocab_size() + 1);
+  EXPECT_EQ(xlmr.vocab_size(), spm.vocab_size() + 2);
+  EXPECT_EQ(xlmr.id_to_token(ids[0]), spm.id_to_piece(static_cast<int>(raw[0])));
+  // <s> a </s></s> b </s>, token types all 0.
+  auto pair = xlmr.encode("the fox", std::string("a dog"));
+  const auto a = xlmr.to_ids("the fox"), b = xlmr.to_ids("a dog");
+  std::vector<std::int64_t> want{0};
+  want.insert(want.end(), a.begin(), a.end());
+  want.insert(want.end(), {2, 2});
+  want.insert(want.end(), b.begin(), b.end());
+  want.push_back(2);
+  EXPECT_EQ(pair.input_ids, want);
+  EXPECT_EQ(pair.token_type_ids, std::vector<std::int64_t>(want.size(), 0));
+
+  SentencePieceTokenizer camembert(model_path(), FairseqLayout::camembert());
+  EXPECT_EQ(camembert.special().cls, spm.bos_id() + 4);  // the model's own <s>, shifted
+  EXPECT_EQ(camembert.special().sep, spm.eos_id() + 4);
+  EXPECT_EQ(camembert.special().pad, 1);
+  EXPECT_EQ(camembert.to_ids(text)[0], raw[0] == 0 ? 3 : raw[0] + 4);
+  EXPECT_EQ(camembert.id_to_token(0), "<s>NOTUSED");
+}
+
+TEST_F(SentencePieceIntegrationTest, LoadTokenizerFromAModelFolder) {
+  autopeft::testing::TempDir tmp;
+  std::filesystem::copy_file(model_path(), tmp / "sentencepiece.bpe.model");
+  tmp.write("tokenizer_config.json", R"({"model_max_length": 8})");
+  EncoderConfig cfg = parse_encoder_config(nlohmann::json{{"model_type", "xlm-roberta"},
+                                                          {"vocab_size", 100},
+                                                          {"hidden_size", 8},
+                                                          {"num_hidden_layers", 1},
+                                                          {"num_attention_heads", 2},
+                                                          {"intermediate_size", 16}},
+                                           "config.json");
+  auto tok = load_tokenizer(tmp.path().string(), cfg);
+  EXPECT_EQ(tok->model_max_length(), 8);
+  EXPECT_EQ(tok->encode("the quick brown fox jumps over the lazy dog").input_ids.size(), 8u);
+  cfg.model_type = "roberta";
+  EXPECT_THROW(load_tokenizer(tmp.path().string(), cfg), UserError);
 }
 
 }  // namespace

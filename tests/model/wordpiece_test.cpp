@@ -36,7 +36,9 @@ TEST_F(WordPieceBertUncasedTest, HandCheckedSentences) {
       {"Café déjà vu — naïve résumé",
        {"cafe", "de", "##ja", "vu", "\u2014", "naive", "resume"},
        {7668, 2139, 3900, 24728, 1517, 15743, 13746}},
-      {"unaffable tokenization", {"una", "##ffa", "##ble", "token", "##ization"}, {14477, 20961, 3468, 19204, 3989}},
+      {"unaffable tokenization",
+       {"una", "##ffa", "##ble", "token", "##ization"},
+       {14477, 20961, 3468, 19204, 3989}},
       {"I \u2764\ufe0f emoji \U0001F600 and \u4e2d\u6587\u5b57 too",
        {"i", "[UNK]", "em", "##oj", "##i", "[UNK]", "and", "\u4e2d", "\u6587", "[UNK]", "too"},
        {1045, 100, 7861, 29147, 2072, 100, 1998, 1746, 1861, 100, 2205}},
@@ -44,9 +46,13 @@ TEST_F(WordPieceBertUncasedTest, HandCheckedSentences) {
       {"Don't stop: e-mail me @ 3.14pm",
        {"don", "'", "t", "stop", ":", "e", "-", "mail", "me", "@", "3", ".", "14", "##pm"},
        {2123, 1005, 1056, 2644, 1024, 1041, 1011, 5653, 2033, 1030, 1017, 1012, 2403, 9737}},
-      {"the [MASK] token [SEP] stays", {"the", "[MASK]", "token", "[SEP]", "stays"}, {1996, 103, 19204, 102, 12237}},
+      {"the [MASK] token [SEP] stays",
+       {"the", "[MASK]", "token", "[SEP]", "stays"},
+       {1996, 103, 19204, 102, 12237}},
       {std::string(120, 'x'), {"[UNK]"}, {100}},
-      {"\u00dcn\u00efc\u00f6d\u00e9 \u00c5NGSTR\u00d6M", {"unicode", "ang", "##strom"}, {27260, 17076, 15687}},
+      {"\u00dcn\u00efc\u00f6d\u00e9 \u00c5NGSTR\u00d6M",
+       {"unicode", "ang", "##strom"},
+       {27260, 17076, 15687}},
       {std::string("tab\tnew\nline") + '\0' + "nul\u200bzero",
        {"tab", "new", "linen", "##ul", "##zer", "##o"},
        {21628, 2047, 17517, 5313, 6290, 2080}},
@@ -76,18 +82,20 @@ TEST(LongestFirstTest, MatchesTheFastTokenizerRule) {
   EXPECT_EQ(longest_first(3, 2, 10), Kept(3, 2));
   EXPECT_EQ(longest_first(10, 2, 6), Kept(4, 2));  // only the long one shrinks
   EXPECT_EQ(longest_first(2, 10, 6), Kept(2, 4));
-  EXPECT_EQ(longest_first(6, 4, 6), Kept(3, 3));   // both cut: split the budget
-  EXPECT_EQ(longest_first(5, 5, 7), Kept(3, 4));   // a tie favours the second
+  EXPECT_EQ(longest_first(6, 4, 6), Kept(3, 3));  // both cut: split the budget
+  EXPECT_EQ(longest_first(5, 5, 7), Kept(3, 4));  // a tie favours the second
   EXPECT_EQ(longest_first(9, 9, 0), Kept(0, 0));
 }
 
 TEST(WordPieceTest, TinyVocabularyAndConfig) {
   TempDir tmp;
   tmp.write("m/vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nrun\n##ning\n##s\nÉcole\n");
-  tmp.write("m/tokenizer_config.json", R"({"do_lower_case": false, "model_max_length": 1000000000000000019884624838656})");
+  tmp.write("m/tokenizer_config.json",
+            R"({"do_lower_case": false, "model_max_length": 1000000000000000019884624838656})");
   auto t = WordPieceTokenizer::from_dir((tmp / "m").string(), 512);
   EXPECT_EQ(t->model_max_length(), 512);  // HF's "no limit" sentinel falls back to the positions
-  EXPECT_EQ(t->tokenize("running runs École Run"), (std::vector<std::string>{"run", "##ning", "run", "##s", "École", "[UNK]"}));
+  EXPECT_EQ(t->tokenize("running runs École Run"),
+            (std::vector<std::string>{"run", "##ning", "run", "##s", "École", "[UNK]"}));
   EXPECT_EQ(t->special().cls, 2);
   EXPECT_EQ(t->special().pad, 0);
   tmp.write("dup/vocab.txt", "[UNK]\na\na\n");

@@ -1,0 +1,104 @@
+#include "model/tokenizers.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/errors.h"
+#include "model/format/wordpiece.h"
+
+namespace autopeft::model {
+
+namespace fs = std::filesystem;
+
+FairseqLayout FairseqLayout::xlm_roberta() { return FairseqLayout{}; }
+
+FairseqLayout FairseqLayout::camembert() {
+  FairseqLayout l;
+  l.offset = 4;
+  l.fixed = {{"<s>NOTUSED", 0}, {"<pad>", 1}, {"</s>NOTUSED", 2}, {"<unk>", 3}};
+  return l;
+}
+
+SentencePieceTokenizer::SentencePieceTokenizer(const std::string& model_file, const FairseqLayout& layout)
+    : spm_(model_file), layout_(layout) {
+  template_ = PairTemplate::roberta;
+  special_.unk = token_to_id("<unk>");
+  special_.pad = token_to_id("<pad>");
+  special_.cls = token_to_id("<s>");
+  special_.sep = token_to_id("</s>");
+  special_.mask = spm_.vocab_size() + layout_.offset;
+}
+
+std::int64_t SentencePieceTokenizer::token_to_id(const std::string& token) const {
+  for (const auto& [t, id] : layout_.fixed)
+    if (t == token) return id;
+  if (token == "<mask>") return spm_.vocab_size() + layout_.offset;
+  const auto piece = spm_.piece_to_id(token);
+  // sentencepiece's id 0 is its <unk>: fairseq's <unk> (3).
+  return piece == 0 ? 3 : piece + layout_.offset;
+}
+
+std::vector<std::string> SentencePieceTokenizer::tokenize(const std::string& text) const {
+  return spm_.encode_pieces(text);
+}
+
+std::vector<std::int64_t> SentencePieceTokenizer::to_ids(const std::string& text) const {
+  std::vector<std::int64_t> out;
+  for (auto id : spm_.encode(text)) out.push_back(id == 0 ? 3 : id + layout_.offset);
+  return out;
+}
+
+std::string SentencePieceTokenizer::id_to_token(std::int64_t id) const {
+  for (const auto& [t, fixed] : layout_.fixed)
+    if (fixed == id) return t;
+  if (id == spm_.vocab_size() + layout_.offset) return "<mask>";
+  return spm_.id_to_piece(static_cast<int>(id - layout_.offset));
+}
+
+std::int64_t SentencePieceTokenizer::vocab_size() const { return spm_.vocab_size() + layout_.offset + 1; }
+
+namespace {
+std::int64_t configured_max_length(const std::string& dir, std::int64_t position_limit) {
+  const auto p = fs::path(dir) / "tokenizer_config.json";
+  if (!fs::exists(p)) return position_limit;
+  std::ifstream in(p);
+  nlohmann::json c;
+  try {
+    c = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw_user_error(p.string(), std::string("invalid JSON: ") + e.what());
+  }
+  if (c.contains("model_max_length") && c["model_max_length"].is_number()) {
+    const double m = c["model_max_length"].get<double>();
+    if (m >= 1 && m < 1e6) return std::min<std::int64_t>(static_cast<std::int64_t>(m), position_limit);
+  }
+  return position_limit;
+}
+}  // namespace
+
+std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir, const EncoderConfig& config) {
+  const auto limit = config.max_tokens();
+  if (config.model_type == "bert") {
+    if (!fs::exists(fs::path(dir) / "vocab.txt")) throw_user_error(dir, "a BERT model folder needs vocab.txt for its tokenizer");
+    return WordPieceTokenizer::from_dir(dir, limit);
+  }
+  if (config.model_type == "xlm-roberta" || config.model_type == "camembert") {
+    fs::path model;
+    for (const char* name : {"sentencepiece.bpe.model", "tokenizer.model", "spiece.model"})
+      if (fs::exists(fs::path(dir) / name)) {
+        model = fs::path(dir) / name;
+        break;
+      }
+    if (model.empty())
+      throw_user_error(dir, "an " + config.model_type + " model folder needs sentencepiece.bpe.model for its tokenizer");
+    auto t = std::make_unique<SentencePieceTokenizer>(
+        model.string(), config.model_type == "camembert" ? FairseqLayout::camembert() : FairseqLayout::xlm_roberta());
+    t->set_model_max_length(configured_max_length(dir, limit));
+    return t;
+  }
+  throw_user_error(dir, "no tokenizer for model_type '" + config.model_type +
+                            "' yet (RoBERTa's byte-level BPE comes with the GPT-2 work); use --input-ids");
+}
+
+}  // namespace autopeft::model
