@@ -80,7 +80,8 @@ std::int64_t configured_max_length(const std::string& dir, std::int64_t position
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir, const EncoderConfig& config) {
   const auto limit = config.max_tokens();
   if (config.model_type == "bert") {
-    if (!fs::exists(fs::path(dir) / "vocab.txt")) throw_user_error(dir, "a BERT model folder needs vocab.txt for its tokenizer");
+    if (!fs::exists(fs::path(dir) / "vocab.txt"))
+      throw_user_error(dir, "a BERT model folder needs vocab.txt for its tokenizer");
     return WordPieceTokenizer::from_dir(dir, limit);
   }
   if (config.model_type == "xlm-roberta" || config.model_type == "camembert") {
@@ -91,9 +92,11 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir, const EncoderC
         break;
       }
     if (model.empty())
-      throw_user_error(dir, "an " + config.model_type + " model folder needs sentencepiece.bpe.model for its tokenizer");
-    auto t = std::make_unique<SentencePieceTokenizer>(
-        model.string(), config.model_type == "camembert" ? FairseqLayout::camembert() : FairseqLayout::xlm_roberta());
+      throw_user_error(
+          dir, "an " + config.model_type + " model folder needs sentencepiece.bpe.model for its tokenizer");
+    auto t = std::make_unique<SentencePieceTokenizer>(model.string(), config.model_type == "camembert"
+                                                                          ? FairseqLayout::camembert()
+                                                                          : FairseqLayout::xlm_roberta());
     t->set_model_max_length(configured_max_length(dir, limit));
     return t;
   }

@@ -20,7 +20,8 @@ namespace autopeft::model {
 struct FairseqLayout {
   std::int64_t offset = 1;  // added to sentencepiece ids
   // Ids fixed in front of the pieces, by token text.
-  std::vector<std::pair<std::string, std::int64_t>> fixed = {{"<s>", 0}, {"<pad>", 1}, {"</s>", 2}, {"<unk>", 3}};
+  std::vector<std::pair<std::string, std::int64_t>> fixed = {
+      {"<s>", 0}, {"<pad>", 1}, {"</s>", 2}, {"<unk>", 3}};
   static FairseqLayout xlm_roberta();
   static FairseqLayout camembert();
 };
