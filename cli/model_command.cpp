@@ -69,7 +69,8 @@ int inspect(const InspectOptions& o) {
   const auto& c = loaded.config;
   model::CheckpointFiles files(o.dir);
   std::map<std::string, std::int64_t> dtypes;
-  for (const auto& [name, entry] : files.tensors()) dtypes[std::string(model::dtype_name(entry.info->dtype))] += 1;
+  for (const auto& [name, entry] : files.tensors())
+    dtypes[std::string(model::dtype_name(entry.info->dtype))] += 1;
   const auto head_params = count(loaded.model->head_parameters());
   const auto all = count(loaded.model->parameters());
   std::string tokenizer;
@@ -104,8 +105,11 @@ int inspect(const InspectOptions& o) {
   if (o.json) {
     nlohmann::ordered_json list = nlohmann::json::array();
     for (const auto& p : points)
-      list.push_back({{"name", p.name}, {"kind", model::injection_kind_name(p.kind)}, {"in", p.in_features},
-                      {"out", p.out_features}, {"hf_module", p.hf_module}});
+      list.push_back({{"name", p.name},
+                      {"kind", model::injection_kind_name(p.kind)},
+                      {"in", p.in_features},
+                      {"out", p.out_features},
+                      {"hf_module", p.hf_module}});
     j["injection_points"] = list;
     std::cout << j.dump() << "\n";
     return 0;
@@ -115,8 +119,9 @@ int inspect(const InspectOptions& o) {
   std::cout << "\ninjection points (layer 0; every layer has the same):\n";
   for (const auto& p : points)
     if (p.layer <= 0)
-      std::cout << fmt::format("  {:<22} {:<10} {:>6} -> {:<6} {}\n", p.name, model::injection_kind_name(p.kind),
-                               p.in_features, p.out_features, p.hf_module);
+      std::cout << fmt::format("  {:<22} {:<10} {:>6} -> {:<6} {}\n", p.name,
+                               model::injection_kind_name(p.kind), p.in_features, p.out_features,
+                               p.hf_module);
   return 0;
 }
 
@@ -138,15 +143,19 @@ int run(const RunOptions& o) {
     enc.attention_mask.assign(enc.input_ids.size(), 1);
     for (auto id : enc.input_ids)
       if (id >= loaded.config.vocab_size)
-        throw_user_error("--input-ids", fmt::format("{} is outside the vocabulary of {}", id, loaded.config.vocab_size));
+        throw_user_error("--input-ids",
+                         fmt::format("{} is outside the vocabulary of {}", id, loaded.config.vocab_size));
     if (static_cast<std::int64_t>(enc.input_ids.size()) > loaded.config.max_tokens())
-      throw_user_error("--input-ids", fmt::format("{} ids, more than the model's {} positions", enc.input_ids.size(),
-                                                  loaded.config.max_tokens()));
+      throw_user_error("--input-ids", fmt::format("{} ids, more than the model's {} positions",
+                                                  enc.input_ids.size(), loaded.config.max_tokens()));
   }
   const auto T = static_cast<std::int64_t>(enc.input_ids.size());
-  auto to_tensor = [&](const std::vector<std::int64_t>& v) { return torch::tensor(v).view({1, T}).to(lo.device); };
+  auto to_tensor = [&](const std::vector<std::int64_t>& v) {
+    return torch::tensor(v).view({1, T}).to(lo.device);
+  };
   torch::InferenceMode guard;
-  auto out = loaded.model->forward(to_tensor(enc.input_ids), to_tensor(enc.attention_mask), to_tensor(enc.token_type_ids));
+  auto out = loaded.model->forward(to_tensor(enc.input_ids), to_tensor(enc.attention_mask),
+                                   to_tensor(enc.token_type_ids));
   std::vector<std::pair<std::string, torch::Tensor>> tensors = {
       {"input_ids", torch::tensor(enc.input_ids).view({1, T})},
       {"last_hidden_state", out.last_hidden_state.to(torch::kCPU, torch::kFloat32)}};
@@ -174,14 +183,17 @@ void add_model_command(CLI::App& app, CommandRegistry& registry, const GlobalOpt
       ->required()
       ->check(CLI::ExistingDirectory);
   inspect_cmd->add_flag("--json", io->json, "One JSON line, with every injection point");
-  inspect_cmd->add_flag("--allow-unexpected", io->allow_unexpected, "Ignore checkpoint keys that match nothing");
+  inspect_cmd->add_flag("--allow-unexpected", io->allow_unexpected,
+                        "Ignore checkpoint keys that match nothing");
   registry.add(inspect_cmd, [io]() { return inspect(*io); });
 
   auto ro = std::make_shared<RunOptions>();
   auto* run_cmd = model_cmd->add_subcommand(
-      "run", "Run the model on one input and write input_ids, last_hidden_state and logits to a safetensors file");
+      "run",
+      "Run the model on one input and write input_ids, last_hidden_state and logits to a safetensors file");
   run_cmd->add_option("dir", ro->dir, "Model folder")->required()->check(CLI::ExistingDirectory);
-  run_cmd->add_option("--text", ro->text, "Text, tokenised as the checkpoint's tokenizer says (special tokens added)");
+  run_cmd->add_option("--text", ro->text,
+                      "Text, tokenised as the checkpoint's tokenizer says (special tokens added)");
   run_cmd->add_option("--text-pair", ro->text_pair, "Second text of a pair");
   run_cmd->add_option("--input-ids", ro->input_ids, "Token ids, comma-separated, used as given");
   run_cmd->add_option("--out", ro->out, "Output .safetensors file")->required();

@@ -19,12 +19,13 @@ std::string_view head_kind_name(HeadKind kind) {
     case HeadKind::none: return "none";
     case HeadKind::sequence: return "sequence";
     case HeadKind::token: return "token";
+    case HeadKind::mlm: return "mlm";
   }
   return "?";
 }
 
 HeadKind parse_head_kind(std::string_view name) {
-  for (auto k : {HeadKind::none, HeadKind::sequence, HeadKind::token})
+  for (auto k : {HeadKind::none, HeadKind::sequence, HeadKind::token, HeadKind::mlm})
     if (head_kind_name(k) == name) return k;
   throw_user_error("--head",
                    "unknown head '" + std::string(name) + "' (expected none, sequence, token or auto)");
@@ -43,9 +44,29 @@ torch::Tensor RobertaClassificationHeadImpl::forward(const torch::Tensor& hidden
   return out_proj->forward(dropout_->forward(x));
 }
 
+MaskedLmHeadImpl::MaskedLmHeadImpl(const EncoderConfig& c)
+    : act_(c.family == EncoderFamily::bert ? c.hidden_act : std::string("gelu")) {
+  dense = torch::nn::Linear(c.hidden_size, c.hidden_size);
+  norm = torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps));
+  if (c.family == EncoderFamily::bert) {
+    auto transform = register_module("transform", std::make_shared<torch::nn::Module>());
+    transform->register_module("dense", dense);
+    transform->register_module("LayerNorm", norm);
+  } else {
+    register_module("dense", dense);
+    register_module("layer_norm", norm);
+  }
+  bias = register_parameter("bias", torch::zeros({c.vocab_size}));
+}
+
+torch::Tensor MaskedLmHeadImpl::forward(const torch::Tensor& hidden, const torch::Tensor& word_embeddings) {
+  auto x = norm->forward(activation(act_, dense->forward(hidden)));
+  return torch::matmul(x, word_embeddings.t()) + bias;
+}
+
 EncoderForTaskImpl::EncoderForTaskImpl(const EncoderConfig& c, HeadKind head, std::int64_t num_labels)
     : head_(head), num_labels_(head == HeadKind::none ? 0 : num_labels) {
-  if (head != HeadKind::none && num_labels < 1)
+  if (head != HeadKind::none && head != HeadKind::mlm && num_labels < 1)
     throw_user_error("num_labels",
                      "a " + std::string(head_kind_name(head)) + " head needs at least one label");
   const bool roberta_sequence = c.family == EncoderFamily::roberta && head == HeadKind::sequence;
@@ -53,6 +74,16 @@ EncoderForTaskImpl::EncoderForTaskImpl(const EncoderConfig& c, HeadKind head, st
   const bool pooler = c.family == EncoderFamily::bert ? true : head == HeadKind::none;
   base = register_module(c.base_prefix().substr(0, c.base_prefix().size() - 1), EncoderModel(c, pooler));
   if (head == HeadKind::none) return;
+  if (head == HeadKind::mlm) {
+    num_labels_ = c.vocab_size;
+    if (c.family == EncoderFamily::bert) {
+      auto cls = register_module("cls", std::make_shared<torch::nn::Module>());
+      mlm_head_ = cls->register_module("predictions", MaskedLmHead(c));
+    } else {
+      mlm_head_ = register_module("lm_head", MaskedLmHead(c));
+    }
+    return;
+  }
   if (roberta_sequence) {
     roberta_head_ = register_module("classifier", RobertaClassificationHead(c, num_labels));
   } else {
@@ -71,6 +102,8 @@ TaskOutput EncoderForTaskImpl::forward(const torch::Tensor& input_ids, const tor
                                            : linear_head_->forward(dropout_->forward(enc.pooled));
   } else if (head_ == HeadKind::token) {
     out.logits = linear_head_->forward(dropout_->forward(enc.last_hidden_state));
+  } else if (head_ == HeadKind::mlm) {
+    out.logits = mlm_head_->forward(enc.last_hidden_state, base->embeddings->word_embeddings->weight);
   }
   return out;
 }
@@ -78,6 +111,7 @@ TaskOutput EncoderForTaskImpl::forward(const torch::Tensor& input_ids, const tor
 std::vector<torch::Tensor> EncoderForTaskImpl::head_parameters() const {
   if (!roberta_head_.is_empty()) return roberta_head_->parameters();
   if (!linear_head_.is_empty()) return linear_head_->parameters();
+  if (!mlm_head_.is_empty()) return mlm_head_->parameters();
   return {};
 }
 
@@ -97,18 +131,29 @@ std::string normalise_key(std::string key) {
   return key;
 }
 
+bool ends_with(const std::string& key, const std::string& s) {
+  return key.size() >= s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0;
+}
+
+bool is_pretraining_head(const std::string& key) {
+  return key.rfind("cls.", 0) == 0 || key.rfind("lm_head.", 0) == 0;
+}
+
+// Keys skipped whatever the model: non-persistent buffers, BERT's next-sentence head, and the
+// tied decoder of masked-LM heads (the word embeddings serve; its bias is the head's bias).
 bool always_ignored(const std::string& key) {
-  // Pretraining heads of encoders and non-persistent buffers, as transformers ignores them.
-  auto ends_with = [&](const std::string& s) {
-    return key.size() >= s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0;
-  };
-  return key.rfind("cls.", 0) == 0 || key.rfind("lm_head.", 0) == 0 || ends_with("position_ids") ||
-         ends_with(".masked_bias");
+  return ends_with(key, "position_ids") || ends_with(key, ".masked_bias") ||
+         key.rfind("cls.seq_relationship.", 0) == 0 || key == "cls.predictions.decoder.weight" ||
+         key == "lm_head.decoder.weight" || key == "cls.predictions.decoder.bias" ||
+         key == "lm_head.decoder.bias";
 }
 
 HeadKind detect_head(const EncoderConfig& config, const std::map<std::string, std::string>& keys) {
   const bool has = keys.count("classifier.weight") || keys.count("classifier.out_proj.weight");
-  if (!has) return HeadKind::none;
+  if (!has)
+    return keys.count("cls.predictions.transform.dense.weight") || keys.count("lm_head.dense.weight")
+               ? HeadKind::mlm
+               : HeadKind::none;
   for (const auto& a : config.architectures)
     if (a.find("ForTokenClassification") != std::string::npos) return HeadKind::token;
   return HeadKind::sequence;
@@ -143,6 +188,17 @@ LoadedEncoder load_encoder(const std::string& dir, const LoadOptions& options) {
   }
 
   HeadKind head = options.head == "auto" ? detect_head(cfg, ours_to_file) : parse_head_kind(options.head);
+  if (head != HeadKind::mlm) {
+    // Without a masked-LM head, pretraining heads are ignored, as transformers does.
+    for (auto it = ours_to_file.begin(); it != ours_to_file.end();) {
+      if (is_pretraining_head(it->first)) {
+        out.report.ignored.push_back(it->second);
+        it = ours_to_file.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
   std::int64_t num_labels = options.num_labels > 0 ? options.num_labels : cfg.num_labels();
   if (head != HeadKind::none && options.num_labels == 0) {
     // A checkpoint head fixes the label count.
@@ -150,7 +206,7 @@ LoadedEncoder load_encoder(const std::string& dir, const LoadOptions& options) {
       if (auto it = ours_to_file.find(k); it != ours_to_file.end())
         num_labels = files.find(it->second)->info->shape.at(0);
   }
-  if (head != HeadKind::none && num_labels < 1)
+  if (head != HeadKind::none && head != HeadKind::mlm && num_labels < 1)
     throw_user_error(
         dir, "a " + std::string(head_kind_name(head)) +
                  " head needs a label count: the config has no id2label/num_labels and none was given");
@@ -164,7 +220,7 @@ LoadedEncoder load_encoder(const std::string& dir, const LoadOptions& options) {
       const auto& name = item.key();
       auto it = ours_to_file.find(name);
       if (it == ours_to_file.end()) {
-        if (name.rfind("classifier.", 0) == 0) {
+        if (name.rfind("classifier.", 0) == 0 || is_pretraining_head(name)) {
           out.report.new_head.push_back(name);  // a new head keeps its random initialisation
           continue;
         }

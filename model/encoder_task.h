@@ -5,6 +5,11 @@
 //     BERT:    logits = classifier(dropout(pooler(h)))             keys classifier.{weight,bias}
 //     RoBERTa: logits = out_proj(dropout(tanh(dense(dropout(h[:,0])))))  keys classifier.{dense,out_proj}.*
 //   token classification (both): logits = classifier(dropout(h))   keys classifier.{weight,bias}
+//   masked LM:
+//     BERT:    logits = LN(act(dense(h))) W_word^T + bias   keys
+//     cls.predictions.{transform.dense,transform.LayerNorm,bias} RoBERTa: logits = LN(gelu(dense(h)))
+//     W_word^T + bias  keys lm_head.{dense,layer_norm,bias} (the decoder weight is tied to the word
+//     embeddings, as in transformers)
 #include <c10/core/Device.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/dropout.h>
@@ -19,9 +24,9 @@
 
 namespace autopeft::model {
 
-enum class HeadKind { none, sequence, token };
+enum class HeadKind { none, sequence, token, mlm };
 std::string_view head_kind_name(HeadKind kind);
-HeadKind parse_head_kind(std::string_view name);  // "none", "sequence", "token"; UserError otherwise
+HeadKind parse_head_kind(std::string_view name);  // "none", "sequence", "token", "mlm"; UserError otherwise
 
 // RoBERTa's classification head (HF RobertaClassificationHead).
 class RobertaClassificationHeadImpl : public torch::nn::Module {
@@ -35,11 +40,27 @@ class RobertaClassificationHeadImpl : public torch::nn::Module {
 };
 TORCH_MODULE(RobertaClassificationHead);
 
+// The masked-LM head of either family; registered under "cls.predictions" (BERT) or "lm_head"
+// (RoBERTa) so that its keys are transformers'.
+class MaskedLmHeadImpl : public torch::nn::Module {
+ public:
+  MaskedLmHeadImpl(const EncoderConfig& config);
+  // hidden [B, S, H], word embeddings [V, H] -> logits [B, S, V].
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& word_embeddings);
+  torch::nn::Linear dense{nullptr};
+  torch::nn::LayerNorm norm{nullptr};  // "transform.LayerNorm" / "layer_norm"
+  torch::Tensor bias;                  // [V]
+
+ private:
+  std::string act_;
+};
+TORCH_MODULE(MaskedLmHead);
+
 struct TaskOutput {
   torch::Tensor last_hidden_state;  // [B, S, H]
   torch::Tensor pooled;             // [B, H] when the backbone has a pooler
-  torch::Tensor logits;             // [B, L] (sequence) or [B, S, L] (token); undefined without a head
-  torch::Tensor attention_mask;     // [B, S]
+  torch::Tensor logits;  // [B, L] (sequence), [B, S, L] (token), [B, S, V] (mlm); undefined without a head
+  torch::Tensor attention_mask;  // [B, S]
 };
 
 // The backbone under "bert" / "roberta" and the head under "classifier".
@@ -62,12 +83,13 @@ class EncoderForTaskImpl : public torch::nn::Module {
   torch::nn::Dropout dropout_{nullptr};
   torch::nn::Linear linear_head_{nullptr};  // BERT sequence head, token heads
   RobertaClassificationHead roberta_head_{nullptr};
+  MaskedLmHead mlm_head_{nullptr};
 };
 TORCH_MODULE(EncoderForTask);
 
 struct LoadOptions {
-  // none / sequence / token, or "auto": the head the checkpoint has (from its keys and
-  // architectures), none when it has none.
+  // none / sequence / token / mlm, or "auto": the head the checkpoint has (a classifier, from its
+  // keys and architectures; else a masked-LM head when it has one), none when it has none.
   std::string head = "auto";
   // Labels of a head the checkpoint lacks (a new, randomly initialised head); 0 = from config.
   std::int64_t num_labels = 0;

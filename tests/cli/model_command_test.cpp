@@ -19,9 +19,14 @@ std::string exe() { return "'" + (autopeft::testing::binary_dir() / "autopeft").
 class ModelCommandIntegrationTest : public autopeft::testing::TorchSeededTest {
  protected:
   void SetUp() override {
-    cfg_json = {{"model_type", "bert"},        {"vocab_size", 40},  {"hidden_size", 32},
-                {"num_hidden_layers", 2},      {"num_attention_heads", 4}, {"intermediate_size", 48},
-                {"architectures", {"BertForSequenceClassification"}}, {"num_labels", 2}};
+    cfg_json = {{"model_type", "bert"},
+                {"vocab_size", 40},
+                {"hidden_size", 32},
+                {"num_hidden_layers", 2},
+                {"num_attention_heads", 4},
+                {"intermediate_size", 48},
+                {"architectures", {"BertForSequenceClassification"}},
+                {"num_labels", 2}};
     auto cfg = model::parse_encoder_config(cfg_json, "x");
     model = model::EncoderForTask(cfg, model::HeadKind::sequence, 2);
     dir = (tmp / "bert").string();
@@ -65,11 +70,13 @@ TEST_F(ModelCommandIntegrationTest, RunWritesInputsHiddenStatesAndLogits) {
 
 TEST_F(ModelCommandIntegrationTest, BadRequestsExitOne) {
   const auto out = (tmp / "o.safetensors").string();
-  for (const std::string& args : std::vector<std::string>{"model run '" + dir + "' --input-ids 1,x --out '" + out + "'",
-        "model run '" + dir + "' --input-ids 1,99 --out '" + out + "'",
-        "model run '" + dir + "' --text hi --input-ids 1 --out '" + out + "'",
-        "model run '" + dir + "' --text hi --out '" + out + "'",  // no vocab.txt in the folder
-        "model run /nonexistent --input-ids 1 --out '" + out + "'", std::string("model inspect"), std::string("model")}) {
+  for (const std::string& args : std::vector<std::string>{
+           "model run '" + dir + "' --input-ids 1,x --out '" + out + "'",
+           "model run '" + dir + "' --input-ids 1,99 --out '" + out + "'",
+           "model run '" + dir + "' --text hi --input-ids 1 --out '" + out + "'",
+           "model run '" + dir + "' --text hi --out '" + out + "'",  // no vocab.txt in the folder
+           "model run /nonexistent --input-ids 1 --out '" + out + "'", std::string("model inspect"),
+           std::string("model")}) {
     auto r = run_command(exe() + " " + args);
     EXPECT_EQ(r.exit_code, 1) << args << "\n" << r.err;
     EXPECT_EQ(r.err.rfind("autopeft: error: ", 0), 0u) << args << ": " << r.err;

@@ -264,6 +264,41 @@ TEST_F(EncoderTest, HooksAndAugmentsRunAtTheirPoints) {
   EXPECT_TENSOR_NEAR(m->forward(ids).last_hidden_state, base, 0.0);
 }
 
+TEST_F(EncoderTest, MaskedLmHeadsWithTransformersKeysAndTiedDecoder) {
+  for (const std::string type : {"bert", "roberta"}) {
+    auto cfg_json = tiny_config(type);
+    cfg_json["architectures"] = {type == "bert" ? "BertForMaskedLM" : "RobertaForMaskedLM"};
+    const auto dir = make_checkpoint(tmp, type + "-mlm", cfg_json, HeadKind::mlm, 0);
+    const auto w = load_safetensors(dir + "/model.safetensors");
+    const std::string h = type == "bert" ? "cls.predictions.transform." : "lm_head.";
+    const std::string ln = type == "bert" ? "LayerNorm" : "layer_norm";
+    const std::string bias = type == "bert" ? "cls.predictions.bias" : "lm_head.bias";
+    ASSERT_TRUE(w.count(h + "dense.weight")) << type;
+    ASSERT_TRUE(w.count(h + ln + ".weight")) << type;
+    ASSERT_TRUE(w.count(bias)) << type;
+    auto loaded = load_encoder(dir);  // auto: the checkpoint has a masked-LM head
+    ASSERT_EQ(loaded.model->head(), HeadKind::mlm) << type;
+    const std::string p = type == "bert" ? "bert." : "roberta.";
+    auto ids = torch::tensor({{5, 7, 9, 11}});
+    torch::NoGradGuard g;
+    auto out = loaded.model->forward(ids);
+    auto x = torch::matmul(out.last_hidden_state, w.at(h + "dense.weight").t()) + w.at(h + "dense.bias");
+    x = 0.5 * x * (1.0 + torch::erf(x / std::sqrt(2.0)));
+    x = torch::layer_norm(x, {32}, w.at(h + ln + ".weight"), w.at(h + ln + ".bias"),
+                          loaded.config.layer_norm_eps);
+    auto logits = torch::matmul(x, w.at(p + "embeddings.word_embeddings.weight").t()) + w.at(bias);
+    EXPECT_EQ(out.logits.sizes(), (std::vector<int64_t>{1, 4, 50}));
+    EXPECT_TENSOR_NEAR(out.logits, logits, 1e-5) << type;
+    // Fine-tuning a classifier on this checkpoint ignores the pretraining head.
+    LoadOptions o;
+    o.head = "sequence";
+    o.num_labels = 2;
+    auto cls = load_encoder(dir, o);
+    EXPECT_EQ(cls.model->head(), HeadKind::sequence);
+    EXPECT_GE(cls.report.ignored.size(), 5u) << type;
+  }
+}
+
 TEST_F(EncoderTest, TooLongInputsAreAClearError) {
   const auto cfg = parse_encoder_config(tiny_config("bert"), "x");
   EncoderModel m(cfg, true);

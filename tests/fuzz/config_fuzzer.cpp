@@ -1,0 +1,6 @@
+#include "tests/fuzz/fuzz_targets.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  autopeft::fuzz::encoder_config(data, size);
+  return 0;
+}
