@@ -31,6 +31,7 @@ struct RunOptions {
   std::string input_ids;
   std::string out;
   std::string device = "cpu";
+  std::string dtype = "float32";
   bool allow_unexpected = false;
 };
 
@@ -132,6 +133,7 @@ int run(const RunOptions& o) {
   model::LoadOptions lo;
   lo.allow_unexpected = o.allow_unexpected;
   lo.device = model::parse_device(o.device);
+  lo.dtype = model::parse_model_dtype(o.dtype);
   auto loaded = model::load_encoder(o.dir, lo);
   model::Encoding enc;
   if (!o.text.empty()) {
@@ -198,6 +200,7 @@ void add_model_command(CLI::App& app, CommandRegistry& registry, const GlobalOpt
   run_cmd->add_option("--input-ids", ro->input_ids, "Token ids, comma-separated, used as given");
   run_cmd->add_option("--out", ro->out, "Output .safetensors file")->required();
   run_cmd->add_option("--device", ro->device, "cpu, cuda, cuda:N or auto");
+  run_cmd->add_option("--dtype", ro->dtype, "float32 or bfloat16 (outputs are written as float32)");
   run_cmd->add_flag("--allow-unexpected", ro->allow_unexpected, "Ignore checkpoint keys that match nothing");
   registry.add(run_cmd, [ro]() { return run(*ro); });
 }

@@ -14,6 +14,12 @@
 
 namespace autopeft::model {
 
+c10::ScalarType parse_model_dtype(const std::string& name) {
+  if (name == "float32") return torch::kFloat32;
+  if (name == "bfloat16") return torch::kBFloat16;
+  throw_user_error("--dtype", "unsupported dtype '" + name + "' (expected float32 or bfloat16)");
+}
+
 std::string_view head_kind_name(HeadKind kind) {
   switch (kind) {
     case HeadKind::none: return "none";
@@ -267,7 +273,7 @@ LoadedEncoder load_encoder(const std::string& dir, const LoadOptions& options) {
   for (const auto& k : unexpected) log::warn("{}: ignoring unexpected checkpoint key {}", dir, k);
   if (!out.report.new_head.empty())
     log::info("{}: new {} head with {} labels, randomly initialised", dir, head_kind_name(head), num_labels);
-  out.model->to(options.device);
+  out.model->to(options.device, options.dtype);
   out.model->eval();
   return out;
 }

@@ -24,6 +24,9 @@
 
 namespace autopeft::model {
 
+// Parses "float32" or "bfloat16"; UserError otherwise.
+c10::ScalarType parse_model_dtype(const std::string& name);
+
 enum class HeadKind { none, sequence, token, mlm };
 std::string_view head_kind_name(HeadKind kind);
 HeadKind parse_head_kind(std::string_view name);  // "none", "sequence", "token", "mlm"; UserError otherwise
@@ -97,6 +100,8 @@ struct LoadOptions {
   // position_ids buffers) instead of failing.
   bool allow_unexpected = false;
   c10::Device device = c10::Device(c10::kCPU);
+  // Parameter type after loading: float32, or bfloat16 (meant for CUDA; runs on CPU too, slowly).
+  c10::ScalarType dtype = c10::kFloat;
 };
 
 struct LoadReport {
@@ -113,7 +118,7 @@ struct LoadedEncoder {
 
 // Loads config.json and the safetensors weights of `dir`. Every missing key and every shape
 // mismatch is listed in one UserError; unexpected keys are an error unless allowed. The model is
-// returned in eval mode on options.device.
+// returned in eval mode on options.device, in options.dtype.
 LoadedEncoder load_encoder(const std::string& dir, const LoadOptions& options = {});
 
 // Writes a model folder in Hugging Face layout (config.json + model.safetensors) from a model and

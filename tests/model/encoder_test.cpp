@@ -299,11 +299,50 @@ TEST_F(EncoderTest, MaskedLmHeadsWithTransformersKeysAndTiedDecoder) {
   }
 }
 
+TEST_F(EncoderTest, Bfloat16StaysCloseToFloat32) {
+  const auto dir = make_checkpoint(tmp, "bert", tiny_config("bert", 2), HeadKind::sequence, 2);
+  auto f32 = load_encoder(dir).model;
+  LoadOptions o;
+  o.dtype = parse_model_dtype("bfloat16");
+  auto bf16 = load_encoder(dir, o).model;
+  EXPECT_EQ(bf16->base->embeddings->word_embeddings->weight.scalar_type(), torch::kBFloat16);
+  torch::NoGradGuard g;
+  auto ids = torch::tensor({{2, 7, 9, 11, 0}});
+  auto mask = ids.ne(0).to(torch::kLong);
+  auto a = f32->forward(ids, mask).last_hidden_state;
+  auto b = bf16->forward(ids, mask).last_hidden_state.to(torch::kFloat);
+  // LayerNorm outputs are O(1); bfloat16 keeps 8 bits of mantissa.
+  EXPECT_TENSOR_NEAR(b, a, 0.15);
+  EXPECT_THROW(parse_model_dtype("float16"), UserError);
+}
+
 TEST_F(EncoderTest, TooLongInputsAreAClearError) {
   const auto cfg = parse_encoder_config(tiny_config("bert"), "x");
   EncoderModel m(cfg, true);
   torch::NoGradGuard g;
   EXPECT_THROW(m->forward(torch::ones({1, 41}, torch::kLong)), UserError);
+}
+
+class EncoderGpuTest : public EncoderTest {};
+
+TEST_F(EncoderGpuTest, CudaMatchesCpuInFloat32AndBfloat16) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "CUDA is not available";
+  const auto dir = make_checkpoint(tmp, "roberta", tiny_config("roberta", 2), HeadKind::sequence, 2);
+  auto cpu = load_encoder(dir).model;
+  LoadOptions o;
+  o.device = torch::Device(torch::kCUDA, 0);
+  auto gpu = load_encoder(dir, o).model;
+  o.dtype = torch::kBFloat16;
+  auto gpu16 = load_encoder(dir, o).model;
+  torch::NoGradGuard g;
+  auto ids = torch::tensor({{0, 7, 9, 2, 1}, {0, 5, 2, 1, 1}});
+  auto mask = ids.ne(1).to(torch::kLong);
+  auto ref = cpu->forward(ids, mask);
+  auto a = gpu->forward(ids.cuda(), mask.cuda());
+  auto b = gpu16->forward(ids.cuda(), mask.cuda());
+  EXPECT_TENSOR_NEAR(a.last_hidden_state.cpu(), ref.last_hidden_state, 1e-4);
+  EXPECT_TENSOR_NEAR(a.logits.cpu(), ref.logits, 1e-4);
+  EXPECT_TENSOR_NEAR(b.last_hidden_state.cpu().to(torch::kFloat), ref.last_hidden_state, 0.15);
 }
 
 }  // namespace
