@@ -14,8 +14,9 @@
 #include "model/runtime.h"
 
 int main(int argc, char** argv) {
-  std::map<std::string, long> a = {{"layers", 12}, {"hidden", 768}, {"heads", 12}, {"ffn", 3072}, {"batch", 8},
-                                   {"seq", 128},   {"threads", 2},  {"warmup", 2}, {"iters", 5}};
+  std::map<std::string, long> a = {{"layers", 12}, {"hidden", 768}, {"heads", 12},
+                                   {"ffn", 3072},  {"batch", 8},    {"seq", 128},
+                                   {"threads", 2}, {"warmup", 2},   {"iters", 5}};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k.rfind("--", 0) != 0 || !a.count(k.substr(2))) {
@@ -42,14 +43,16 @@ int main(int argc, char** argv) {
   for (long i = 0; i < a["warmup"] + a["iters"]; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     auto out = model->forward(ids, mask);
-    const double dt = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    const double dt =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (i >= a["warmup"]) ms.push_back(dt);
   }
   std::sort(ms.begin(), ms.end());
   const double median = ms[ms.size() / 2];
-  nlohmann::json j = {{"impl", "autopeft"},       {"threads", a["threads"]}, {"layers", a["layers"]},
-                      {"hidden", a["hidden"]},    {"batch", a["batch"]},     {"seq", a["seq"]},
-                      {"median_ms", median},      {"tokens_per_s", a["batch"] * a["seq"] / (median / 1000.0)}};
+  nlohmann::json j = {{"impl", "autopeft"},    {"threads", a["threads"]},
+                      {"layers", a["layers"]}, {"hidden", a["hidden"]},
+                      {"batch", a["batch"]},   {"seq", a["seq"]},
+                      {"median_ms", median},   {"tokens_per_s", a["batch"] * a["seq"] / (median / 1000.0)}};
   std::printf("%s\n", j.dump().c_str());
   return 0;
 }
