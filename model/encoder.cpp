@@ -53,7 +53,7 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Te
   auto v = split(value->forward(x));
   auto mask = mask_add;
   if (prefix_) {
-    auto [pk, pv] = prefix_->forward(B);
+    auto [pk, pv] = prefix_->forward(x);
     k = torch::cat({pk.to(k.dtype()), k}, 2);
     v = torch::cat({pv.to(v.dtype()), v}, 2);
     // Prefix positions are always attended: zeros in front of the mask.

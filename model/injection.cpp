@@ -37,7 +37,9 @@ void InjectableLinearImpl::reset_parameters() {
 }
 
 torch::Tensor InjectableLinearImpl::forward(const torch::Tensor& x) {
-  auto y = torch::nn::functional::linear(x, weight, bias);
+  auto base_input = x;
+  for (auto& [name, augment] : augments_) base_input = augment->transform_input(base_input);
+  auto y = torch::nn::functional::linear(base_input, weight, bias);
   for (auto& [name, augment] : augments_) y = augment->forward(x, y);
   return y;
 }

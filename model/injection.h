@@ -38,9 +38,11 @@ struct InjectionPoint {
   std::string hf_module;  // the Hugging Face module path (e.g. "encoder.layer.3.attention.self.query")
 };
 
-// A module that changes a linear layer's output: y' = augment(x, y).
+// A module that changes a linear layer: the base layer sees transform_input(x) (identity unless
+// overridden; IA3 on the FFN scales it), then y' = forward(x, y) with the original x.
 class LinearAugment : public torch::nn::Module {
  public:
+  virtual torch::Tensor transform_input(const torch::Tensor& x) { return x; }
   virtual torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& y) = 0;
 };
 
@@ -51,10 +53,11 @@ class ResidualHook : public torch::nn::Module {
                                 torch::nn::LayerNorm& layer_norm) = 0;
 };
 
-// Extra keys and values for self-attention: returns {k, v}, each [batch, heads, P, head_dim].
+// Extra keys and values for self-attention, given the attention input x [B, S, H] (for the batch
+// size, and for gates that look at it): returns {k, v}, each [B, heads, P, head_dim].
 class PrefixProvider : public torch::nn::Module {
  public:
-  virtual std::pair<torch::Tensor, torch::Tensor> forward(std::int64_t batch) = 0;
+  virtual std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x) = 0;
 };
 
 // Maps a tensor to a new one of the same shape (block outputs).

@@ -1,0 +1,67 @@
+#include "peft/modules/prefix.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+
+namespace autopeft::peft {
+
+PrefixGeneratorImpl::PrefixGeneratorImpl(std::int64_t H, std::int64_t heads, std::int64_t W,
+                                         std::vector<std::int64_t> lengths)
+    : hidden_(H), heads_(heads), lengths_(std::move(lengths)) {
+  const auto pmax = *std::max_element(lengths_.begin(), lengths_.end());
+  const auto n = static_cast<std::int64_t>(lengths_.size());
+  wte = register_module("wte", torch::nn::Embedding(pmax, H));  // N(0, 1), as nn.Embedding
+  mlp_in = register_module("mlp_in", torch::nn::Linear(H, W));
+  mlp_out = register_module("mlp_out", torch::nn::Linear(W, n * 2 * H));
+}
+
+std::pair<torch::Tensor, torch::Tensor> PrefixGeneratorImpl::slot(std::size_t j) {
+  const auto P = lengths_.at(j);
+  // Only the rows and output columns this slot uses are computed.
+  auto e = wte->weight.narrow(0, 0, P);
+  auto h = torch::tanh(mlp_in->forward(e));
+  const auto cols = static_cast<std::int64_t>(j) * 2 * hidden_;
+  auto w = mlp_out->weight.narrow(0, cols, 2 * hidden_);
+  auto b = mlp_out->bias.narrow(0, cols, 2 * hidden_);
+  auto kv = torch::nn::functional::linear(h, w, b);  // [P, 2H]
+  return {kv.narrow(1, 0, hidden_), kv.narrow(1, hidden_, hidden_)};
+}
+
+LayerPrefix::LayerPrefix(PrefixGenerator generator, std::size_t slot, bool with_gate, std::int64_t H)
+    : generator_(std::move(generator)), slot_(slot) {
+  if (with_gate) {
+    gate = register_module("gate", torch::nn::Linear(H, 1));
+    torch::NoGradGuard g;
+    gate->weight.normal_(0.0, 0.02);
+  }
+}
+
+std::pair<torch::Tensor, torch::Tensor> LayerPrefix::table() {
+  return ejected() ? std::make_pair(keys, values) : generator_->slot(slot_);
+}
+
+std::pair<torch::Tensor, torch::Tensor> LayerPrefix::forward(const torch::Tensor& x) {
+  auto [k, v] = table();
+  const auto B = x.size(0), P = k.size(0), H = k.size(1), nh = generator_->heads();
+  auto heads = [&](const torch::Tensor& t) {
+    return t.view({1, P, nh, H / nh}).transpose(1, 2).expand({B, nh, P, H / nh});
+  };
+  auto hk = heads(k), hv = heads(v);
+  if (!gate.is_empty()) {
+    auto g = torch::sigmoid(gate->forward(x)).mean(1).view({B, 1, 1, 1});  // [B, 1, 1, 1]
+    hk = hk * g;
+    hv = hv * g;
+  }
+  return {hk, hv};
+}
+
+void LayerPrefix::eject() {
+  if (ejected()) return;
+  torch::NoGradGuard g;
+  auto [k, v] = table();
+  keys = register_parameter("prefix_keys", k.clone());
+  values = register_parameter("prefix_values", v.clone());
+}
+
+}  // namespace autopeft::peft

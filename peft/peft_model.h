@@ -1,0 +1,54 @@
+#pragma once
+// Applying a PeftConfig to a backbone: freeze every pretrained weight, install each layer's
+// modules at the named injection points, and give access to what trains and what is stored.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/encoder.h"
+#include "peft/spec/peft_config.h"
+
+namespace autopeft::peft {
+
+class PeftModel {
+ public:
+  // `base` is modified in place (modules are registered inside it). Throws UserError for a config
+  // that does not fit the model (errors name the field).
+  PeftModel(model::EncoderModel base, const PeftConfig& config, const std::string& source = "config");
+
+  model::EncoderModel& base() { return base_; }
+  const std::vector<nlohmann::json>& layers() const { return layers_; }  // resolved per-layer modules
+
+  // The PEFT parameters (all trainable), named by their path in the backbone, e.g.
+  // "encoder.layer.3.attention.self.query.lora.lora_A".
+  std::vector<std::pair<std::string, torch::Tensor>> named_parameters() const;
+  std::vector<torch::Tensor> parameters() const;
+  std::int64_t trainable_count() const;
+
+  // The tensors an exported adapter keeps: every PEFT parameter, with prefixes as their ejected
+  // tables (computed from the current generator; the model is not changed).
+  std::vector<std::pair<std::string, torch::Tensor>> stored_tensors();
+  std::int64_t stored_count();
+
+  // Saves / loads the PEFT parameters (as they train: prefixes behind their generator until
+  // ejected) to a safetensors file with our names; loading checks every name and shape and lists
+  // all mismatches in one UserError.
+  void save_weights(const std::string& path) const;
+  void load_weights(const std::string& path);
+
+  // Runs the prefix MLP once and keeps flat tables from then on (the MLP is dropped).
+  void eject_prefix();
+  // Folds every LoRA update into its linear layer / takes it out again.
+  void merge_lora();
+  void unmerge_lora();
+
+ private:
+  model::EncoderModel base_;
+  std::vector<nlohmann::json> layers_;
+};
+
+// The torch-side method names (tests compare them with the spec registry's).
+std::vector<std::string> installed_method_names();
+
+}  // namespace autopeft::peft

@@ -1,0 +1,68 @@
+#include "peft/spec/methods/prefix_ia3_specs.h"
+
+#include <algorithm>
+
+#include "peft/spec/methods/common.h"
+
+namespace autopeft::peft::methods {
+
+std::int64_t prefix_mlp_hidden(const nlohmann::json& globals) {
+  if (globals.is_object() && globals.contains("prefix_mlp"))
+    return globals["prefix_mlp"].value("hidden", 512);
+  return 512;
+}
+
+std::string PrefixSpec::name() const { return "prefix"; }
+std::string PrefixSpec::summary() const {
+  return "prefix-tuning: trained key/value vectors before the sequence, through a shared MLP (ejected for "
+         "export)";
+}
+
+nlohmann::json PrefixSpec::normalise(const nlohmann::json& o, const std::string& where,
+                                     const ModelDims&) const {
+  if (absent_if_zero(o, "length", where)) return nullptr;
+  only_keys(o, {"length", "gate"}, where);
+  return {{"length", option_int(o, "length", 0, where, 1, 4096)},
+          {"gate", option_bool(o, "gate", false, where)}};
+}
+
+Counts PrefixSpec::layer_counts(const nlohmann::json& o, const ModelDims& d) const {
+  const auto P = o.at("length").get<std::int64_t>();
+  // UniPELT gate: sigmoid(Linear(H, 1)) mean-pooled, shared by keys and values (AdapterHub default).
+  const std::int64_t gate = o.at("gate").get<bool>() ? d.hidden + 1 : 0;
+  return {gate, 2 * P * d.hidden + gate};
+}
+
+Counts PrefixSpec::shared_counts(const std::vector<nlohmann::json>& layers, const nlohmann::json& globals,
+                                 const ModelDims& d) const {
+  if (layers.empty()) return {};
+  std::int64_t max_len = 0;
+  for (const auto& l : layers) max_len = std::max(max_len, l.at("length").get<std::int64_t>());
+  const auto H = d.hidden, W = prefix_mlp_hidden(globals), n = static_cast<std::int64_t>(layers.size());
+  return {max_len * H + (H * W + W) + (W * n * 2 * H + n * 2 * H), 0};
+}
+
+std::string Ia3Spec::name() const { return "ia3"; }
+std::string Ia3Spec::summary() const {
+  return "IA3: learned scaling of keys, values and the FFN's inner activations";
+}
+
+nlohmann::json Ia3Spec::normalise(const nlohmann::json& o, const std::string& where, const ModelDims&) const {
+  only_keys(o, {"targets"}, where);
+  return {{"targets", option_subset(o, "targets", {"k", "v", "ffn"}, {"k", "v", "ffn"}, where)}};
+}
+
+Counts Ia3Spec::layer_counts(const nlohmann::json& o, const ModelDims& d) const {
+  Counts c;
+  for (const auto& t : o.at("targets")) c.trainable += t == "ffn" ? d.intermediate : d.hidden;
+  c.stored = c.trainable;
+  return c;
+}
+
+nlohmann::json PrefixSpec::example() const { return nlohmann::json({{"length", 5}, {"gate", true}}); }
+nlohmann::json PrefixSpec::identity_example() const { return nullptr; }
+
+nlohmann::json Ia3Spec::example() const { return nlohmann::json({{"targets", {"k", "v", "ffn"}}}); }
+nlohmann::json Ia3Spec::identity_example() const { return nlohmann::json({{"targets", {"k", "v", "ffn"}}}); }
+
+}  // namespace autopeft::peft::methods
