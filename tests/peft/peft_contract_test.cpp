@@ -147,8 +147,8 @@ TEST_P(PeftContractTest, SaveThenLoadIsBitExact) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllMethods, PeftContractTest, ::testing::ValuesIn(all_cases()),
-                         [](const ::testing::TestParamInfo<Case>& info) {
-                           return info.param.method + "_" + info.param.family;
+                         [](const ::testing::TestParamInfo<Case>& p) {
+                           return p.param.method + "_" + p.param.family;
                          });
 
 TEST(PeftRegistryTest, TorchAndSpecRegistriesListTheSameMethods) {
