@@ -36,6 +36,7 @@ class CommandRegistry {
 // Each subcommand's file provides one of these; cli/command.cpp lists them in one place.
 void add_info_command(CLI::App& app, CommandRegistry& registry, const GlobalOptions& globals);
 void add_model_command(CLI::App& app, CommandRegistry& registry, const GlobalOptions& globals);
+void add_peft_command(CLI::App& app, CommandRegistry& registry, const GlobalOptions& globals);
 
 // Builds the whole command line (global options and every subcommand).
 void build_app(CLI::App& app, CommandRegistry& registry, GlobalOptions& globals);

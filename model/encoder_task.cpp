@@ -77,7 +77,7 @@ EncoderForTaskImpl::EncoderForTaskImpl(const EncoderConfig& c, HeadKind head, st
                      "a " + std::string(head_kind_name(head)) + " head needs at least one label");
   const bool roberta_sequence = c.family == EncoderFamily::roberta && head == HeadKind::sequence;
   // transformers: BERT models keep the pooler; RoBERTa task models drop it.
-  const bool pooler = c.family == EncoderFamily::bert ? true : head == HeadKind::none;
+  const bool pooler = task_model_has_pooler(c, head);
   base = register_module(c.base_prefix().substr(0, c.base_prefix().size() - 1), EncoderModel(c, pooler));
   if (head == HeadKind::none) return;
   if (head == HeadKind::mlm) {
@@ -154,15 +154,32 @@ bool always_ignored(const std::string& key) {
          key == "lm_head.decoder.bias";
 }
 
-HeadKind detect_head(const EncoderConfig& config, const std::map<std::string, std::string>& keys) {
-  const bool has = keys.count("classifier.weight") || keys.count("classifier.out_proj.weight");
-  if (!has)
-    return keys.count("cls.predictions.transform.dense.weight") || keys.count("lm_head.dense.weight")
-               ? HeadKind::mlm
-               : HeadKind::none;
-  for (const auto& a : config.architectures)
-    if (a.find("ForTokenClassification") != std::string::npos) return HeadKind::token;
-  return HeadKind::sequence;
+HeadChoice choose_head_from(const std::string& dir, const EncoderConfig& config, const CheckpointFiles& files,
+                            const LoadOptions& options) {
+  HeadChoice c;
+  const auto has = [&](const char* key) { return files.find(key) != nullptr; };
+  if (options.head != "auto") {
+    c.head = parse_head_kind(options.head);
+  } else if (has("classifier.weight") || has("classifier.out_proj.weight")) {
+    c.head = HeadKind::sequence;
+    for (const auto& a : config.architectures)
+      if (a.find("ForTokenClassification") != std::string::npos) c.head = HeadKind::token;
+  } else if (has("cls.predictions.transform.dense.weight") || has("lm_head.dense.weight")) {
+    c.head = HeadKind::mlm;
+  }
+  c.num_labels = options.num_labels > 0 ? options.num_labels : config.num_labels();
+  if (c.head != HeadKind::none && options.num_labels == 0) {
+    // A checkpoint head fixes the label count.
+    for (const char* k : {"classifier.weight", "classifier.out_proj.weight"})
+      if (const auto* e = files.find(k)) c.num_labels = e->info->shape.at(0);
+  }
+  if (c.head == HeadKind::mlm) c.num_labels = config.vocab_size;
+  if (c.head == HeadKind::none) c.num_labels = 0;
+  if (c.head != HeadKind::none && c.num_labels < 1)
+    throw_user_error(
+        dir, "a " + std::string(head_kind_name(c.head)) +
+                 " head needs a label count: the config has no id2label/num_labels and none was given");
+  return c;
 }
 
 }  // namespace
@@ -193,7 +210,9 @@ LoadedEncoder load_encoder(const std::string& dir, const LoadOptions& options) {
                        "checkpoint keys '" + ours_to_file[k] + "' and '" + key + "' name the same weight");
   }
 
-  HeadKind head = options.head == "auto" ? detect_head(cfg, ours_to_file) : parse_head_kind(options.head);
+  const auto choice = choose_head_from(dir, cfg, files, options);
+  const HeadKind head = choice.head;
+  const std::int64_t num_labels = choice.num_labels;
   if (head != HeadKind::mlm) {
     // Without a masked-LM head, pretraining heads are ignored, as transformers does.
     for (auto it = ours_to_file.begin(); it != ours_to_file.end();) {
@@ -205,17 +224,6 @@ LoadedEncoder load_encoder(const std::string& dir, const LoadOptions& options) {
       }
     }
   }
-  std::int64_t num_labels = options.num_labels > 0 ? options.num_labels : cfg.num_labels();
-  if (head != HeadKind::none && options.num_labels == 0) {
-    // A checkpoint head fixes the label count.
-    for (const char* k : {"classifier.weight", "classifier.out_proj.weight"})
-      if (auto it = ours_to_file.find(k); it != ours_to_file.end())
-        num_labels = files.find(it->second)->info->shape.at(0);
-  }
-  if (head != HeadKind::none && head != HeadKind::mlm && num_labels < 1)
-    throw_user_error(
-        dir, "a " + std::string(head_kind_name(head)) +
-                 " head needs a label count: the config has no id2label/num_labels and none was given");
   out.model = EncoderForTask(cfg, head, num_labels);
 
   std::vector<std::string> missing, mismatched;
@@ -276,6 +284,15 @@ LoadedEncoder load_encoder(const std::string& dir, const LoadOptions& options) {
   out.model->to(options.device, options.dtype);
   out.model->eval();
   return out;
+}
+
+HeadChoice choose_head(const std::string& dir, const EncoderConfig& config, const LoadOptions& options) {
+  CheckpointFiles files(dir);
+  return choose_head_from(dir, config, files, options);
+}
+
+bool task_model_has_pooler(const EncoderConfig& config, HeadKind head) {
+  return config.family == EncoderFamily::bert || head == HeadKind::none;
 }
 
 void save_encoder(const std::string& dir, EncoderForTask& model, const nlohmann::json& config_json) {

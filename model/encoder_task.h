@@ -110,6 +110,15 @@ struct LoadReport {
   std::vector<std::string> new_head;    // head parameters initialised randomly
 };
 
+// The head load_encoder builds for a folder and options, from the checkpoint's keys alone.
+struct HeadChoice {
+  HeadKind head = HeadKind::none;
+  std::int64_t num_labels = 0;  // vocabulary size for mlm
+};
+HeadChoice choose_head(const std::string& dir, const EncoderConfig& config, const LoadOptions& options = {});
+// Whether a task model with this head keeps the pooler (BERT always; RoBERTa only without a head).
+bool task_model_has_pooler(const EncoderConfig& config, HeadKind head);
+
 struct LoadedEncoder {
   EncoderConfig config;
   EncoderForTask model{nullptr};

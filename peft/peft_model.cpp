@@ -39,13 +39,13 @@ std::string point(std::int64_t layer, const std::string& suffix) {
 
 void install_lora(InstallContext& ctx, std::int64_t layer, const nlohmann::json& o) {
   LoraOptions lo;
-  lo.r = o.at("r");
-  lo.alpha = o.at("alpha");
   lo.dropout = o.at("dropout");
   lo.use_rslora = o.at("use_rslora");
   lo.init = o.at("init");
   for (const auto& t : o.at("targets")) {
     const std::string target = t;
+    lo.r = methods::lora_rank(o, target);
+    lo.alpha = methods::lora_alpha(o, target);
     auto linear = ctx.model.linear(point(layer, target.rfind("ffn", 0) == 0 ? target : "attn." + target));
     linear->add_augment("lora", std::make_shared<LoraAugment>(linear->in_features, linear->out_features, lo));
   }
@@ -90,6 +90,13 @@ void finish(InstallContext& ctx) {
   if (!ctx.prefix_layers.empty()) {
     std::vector<std::int64_t> lengths;
     for (const auto& [l, o] : ctx.prefix_layers) lengths.push_back(o.at("length"));
+    if (methods::prefix_mlp_hidden(ctx.globals) == 0) {  // flat: no reparametrisation
+      for (const auto& [layer, o] : ctx.prefix_layers)
+        ctx.model.attention_at(point(layer, "attn"))
+            ->set_prefix(std::make_shared<LayerPrefix>(o.at("length").get<std::int64_t>(), ctx.dims.hidden,
+                                                       ctx.dims.heads, o.at("gate").get<bool>()));
+      return;
+    }
     auto generator =
         PrefixGenerator(ctx.dims.hidden, ctx.dims.heads, methods::prefix_mlp_hidden(ctx.globals), lengths);
     ctx.model.register_module("prefix_generator", generator);

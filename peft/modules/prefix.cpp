@@ -28,13 +28,23 @@ std::pair<torch::Tensor, torch::Tensor> PrefixGeneratorImpl::slot(std::size_t j)
   return {kv.narrow(1, 0, hidden_), kv.narrow(1, hidden_, hidden_)};
 }
 
+void LayerPrefix::make_gate(bool with_gate, std::int64_t H) {
+  if (!with_gate) return;
+  gate = register_module("gate", torch::nn::Linear(H, 1));
+  torch::NoGradGuard g;
+  gate->weight.normal_(0.0, 0.02);
+}
+
 LayerPrefix::LayerPrefix(PrefixGenerator generator, std::size_t slot, bool with_gate, std::int64_t H)
-    : generator_(std::move(generator)), slot_(slot) {
-  if (with_gate) {
-    gate = register_module("gate", torch::nn::Linear(H, 1));
-    torch::NoGradGuard g;
-    gate->weight.normal_(0.0, 0.02);
-  }
+    : generator_(std::move(generator)), slot_(slot), heads_(generator_->heads()) {
+  make_gate(with_gate, H);
+}
+
+LayerPrefix::LayerPrefix(std::int64_t length, std::int64_t H, std::int64_t heads, bool with_gate)
+    : heads_(heads) {
+  keys = register_parameter("prefix_keys", torch::randn({length, H}));
+  values = register_parameter("prefix_values", torch::randn({length, H}));
+  make_gate(with_gate, H);
 }
 
 std::pair<torch::Tensor, torch::Tensor> LayerPrefix::table() {
@@ -43,7 +53,7 @@ std::pair<torch::Tensor, torch::Tensor> LayerPrefix::table() {
 
 std::pair<torch::Tensor, torch::Tensor> LayerPrefix::forward(const torch::Tensor& x) {
   auto [k, v] = table();
-  const auto B = x.size(0), P = k.size(0), H = k.size(1), nh = generator_->heads();
+  const auto B = x.size(0), P = k.size(0), H = k.size(1), nh = heads_;
   auto heads = [&](const torch::Tensor& t) {
     return t.view({1, P, nh, H / nh}).transpose(1, 2).expand({B, nh, P, H / nh});
   };

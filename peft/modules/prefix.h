@@ -3,7 +3,8 @@
 // and one MLP, Linear(H, W) -> tanh -> Linear(W, n * 2 * H), serve the n layers that have a prefix;
 // the j-th of them takes the first P_j rows of its slice as keys and values, split into heads.
 // eject() runs the MLP once and keeps the results as flat tables (for inference and export).
-// With a gate (UniPELT), keys and values are scaled by mean_seq(sigmoid(Linear(H, 1)(x))).
+// With "prefix_mlp": {"hidden": 0} the tables are trained directly (HF PEFT's default, AdapterHub's
+// flat=True). With a gate (UniPELT), keys and values are scaled by mean_seq(sigmoid(Linear(H, 1)(x))).
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 
@@ -35,6 +36,8 @@ TORCH_MODULE(PrefixGenerator);
 class LayerPrefix : public model::PrefixProvider {
  public:
   LayerPrefix(PrefixGenerator generator, std::size_t slot, bool gate, std::int64_t hidden);
+  // A flat prefix (no reparametrisation): tables of `length` rows trained directly, N(0, 1) init.
+  LayerPrefix(std::int64_t length, std::int64_t hidden, std::int64_t heads, bool gate);
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x) override;
   // The ungated keys and values, each [P, H]: from the flat tables, or computed by the generator.
   std::pair<torch::Tensor, torch::Tensor> table();
@@ -46,8 +49,10 @@ class LayerPrefix : public model::PrefixProvider {
   torch::nn::Linear gate{nullptr};
 
  private:
-  PrefixGenerator generator_;
-  std::size_t slot_;
+  PrefixGenerator generator_{nullptr};
+  std::size_t slot_ = 0;
+  std::int64_t heads_ = 1;
+  void make_gate(bool gate, std::int64_t hidden);
 };
 
 }  // namespace autopeft::peft

@@ -75,7 +75,7 @@ PeftConfig PeftConfig::from_json(const nlohmann::json& j, const std::string& sou
   if (j.contains("prefix_mlp")) {
     const auto& p = j["prefix_mlp"];
     only_keys(p, {"hidden"}, source + ": prefix_mlp");
-    c.prefix_mlp = {{"hidden", option_int(p, "hidden", 512, source + ": prefix_mlp", 1, 1 << 20)}};
+    c.prefix_mlp = {{"hidden", option_int(p, "hidden", 512, source + ": prefix_mlp", 0, 1 << 20)}};
   }
   return c;
 }

@@ -108,6 +108,8 @@ TEST_P(PeftContractTest, ClosedFormCountsEqualTheBuiltModel) {
            spec().identity_example().is_null() ? spec().example() : spec().identity_example()}}}}},
       {"prefix_mlp", {{"hidden", 24}}}};
   configs.push_back(PeftConfig::from_json(varied, "varied"));
+  varied["prefix_mlp"]["hidden"] = 0;  // flat prefixes
+  configs.push_back(PeftConfig::from_json(varied, "flat"));
   for (const auto& cfg : configs) {
     auto m = random_model(GetParam().family);
     const auto closed = count_parameters(cfg, dims_for(m));

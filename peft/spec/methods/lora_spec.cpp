@@ -5,6 +5,10 @@
 
 #include "peft/spec/methods/common.h"
 
+#include <algorithm>
+
+#include "core/errors.h"
+
 namespace autopeft::peft::methods {
 
 const std::vector<std::string>& lora_targets() {
@@ -18,6 +22,16 @@ std::pair<std::int64_t, std::int64_t> lora_target_shape(const std::string& targe
   return {d.hidden, d.hidden};
 }
 
+std::int64_t lora_rank(const nlohmann::json& o, const std::string& target) {
+  const auto& m = o.at("r_per_target");
+  return m.contains(target) ? m[target].get<std::int64_t>() : o.at("r").get<std::int64_t>();
+}
+
+double lora_alpha(const nlohmann::json& o, const std::string& target) {
+  const auto& m = o.at("alpha_per_target");
+  return m.contains(target) ? m[target].get<double>() : o.at("alpha").get<double>();
+}
+
 std::string LoraSpec::name() const { return "lora"; }
 std::string LoraSpec::summary() const {
   return "LoRA: low-rank update B A on linear layers (q, k, v, o, ffn.in, ffn.out)";
@@ -26,7 +40,8 @@ std::string LoraSpec::summary() const {
 nlohmann::json LoraSpec::normalise(const nlohmann::json& o, const std::string& where,
                                    const ModelDims&) const {
   if (absent_if_zero(o, "r", where)) return nullptr;
-  only_keys(o, {"r", "alpha", "dropout", "targets", "use_rslora", "init"}, where);
+  only_keys(o, {"r", "alpha", "dropout", "targets", "use_rslora", "init", "r_per_target", "alpha_per_target"},
+            where);
   nlohmann::json n;
   n["r"] = option_int(o, "r", 8, where, 1, 65536);
   n["alpha"] = option_double(o, "alpha", 8.0, where, 1e-9, 1e9);
@@ -34,22 +49,39 @@ nlohmann::json LoraSpec::normalise(const nlohmann::json& o, const std::string& w
   n["targets"] = option_subset(o, "targets", {"q", "v"}, lora_targets(), where);
   n["use_rslora"] = option_bool(o, "use_rslora", false, where);
   n["init"] = option_choice(o, "init", "kaiming", {"kaiming", "gaussian"}, where);
+  // Per-target overrides (HF PEFT's rank_pattern / alpha_pattern within a layer).
+  for (const char* key : {"r_per_target", "alpha_per_target"}) {
+    nlohmann::json m = nlohmann::json::object();
+    if (o.contains(key)) {
+      const std::string w = where + "." + key;
+      if (!o[key].is_object()) throw_user_error(w, "must be an object of target -> value");
+      for (auto it = o[key].begin(); it != o[key].end(); ++it) {
+        if (std::find(n["targets"].begin(), n["targets"].end(), it.key()) == n["targets"].end())
+          throw_user_error(w + "." + it.key(), "not one of this layer's targets");
+        m[it.key()] = std::string(key) == "r_per_target"
+                          ? nlohmann::json(option_int(o[key], it.key().c_str(), 0, w, 1, 65536))
+                          : nlohmann::json(option_double(o[key], it.key().c_str(), 0.0, w, 1e-9, 1e9));
+      }
+    }
+    n[key] = m;
+  }
   return n;
 }
 
 Counts LoraSpec::layer_counts(const nlohmann::json& o, const ModelDims& d) const {
   Counts c;
-  const auto r = o.at("r").get<std::int64_t>();
   for (const auto& t : o.at("targets")) {
-    const auto [in, out] = lora_target_shape(t.get<std::string>(), d);
-    c.trainable += r * (in + out);
+    const auto target = t.get<std::string>();
+    const auto [in, out] = lora_target_shape(target, d);
+    c.trainable += lora_rank(o, target) * (in + out);
   }
   c.stored = c.trainable;
   return c;
 }
 
 nlohmann::json LoraSpec::example() const {
-  return nlohmann::json({{"r", 4}, {"alpha", 8}, {"targets", {"q", "v", "ffn.in"}}});
+  return nlohmann::json(
+      {{"r", 4}, {"alpha", 8}, {"targets", {"q", "v", "ffn.in"}}, {"r_per_target", {{"v", 2}}}});
 }
 nlohmann::json LoraSpec::identity_example() const {
   return nlohmann::json({{"r", 4}, {"targets", {"q", "k", "v", "o", "ffn.in", "ffn.out"}}});

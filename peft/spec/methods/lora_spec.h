@@ -10,6 +10,10 @@ const std::vector<std::string>& lora_targets();
 // {in, out} of a target's linear layer.
 std::pair<std::int64_t, std::int64_t> lora_target_shape(const std::string& target, const ModelDims& dims);
 
+// Rank and alpha of one target in a layer's normalised options (per-target overrides first).
+std::int64_t lora_rank(const nlohmann::json& options, const std::string& target);
+double lora_alpha(const nlohmann::json& options, const std::string& target);
+
 class LoraSpec : public MethodSpec {
  public:
   std::string name() const override;

@@ -39,6 +39,11 @@ Counts PrefixSpec::shared_counts(const std::vector<nlohmann::json>& layers, cons
   std::int64_t max_len = 0;
   for (const auto& l : layers) max_len = std::max(max_len, l.at("length").get<std::int64_t>());
   const auto H = d.hidden, W = prefix_mlp_hidden(globals), n = static_cast<std::int64_t>(layers.size());
+  if (W == 0) {  // flat: the tables themselves train
+    std::int64_t tables = 0;
+    for (const auto& l : layers) tables += 2 * l.at("length").get<std::int64_t>() * H;
+    return {tables, 0};
+  }
   return {max_len * H + (H * W + W) + (W * n * 2 * H + n * 2 * H), 0};
 }
 

@@ -1,0 +1,75 @@
+// `autopeft peft methods` and `autopeft peft count`.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "core/errors.h"
+#include "model/encoder_task.h"
+#include "peft/spec/config_import.h"
+#include "peft/spec/method_spec.h"
+#include "peft/spec/peft_config.h"
+
+namespace autopeft::cli {
+
+namespace {
+
+struct CountOptions {
+  std::string model;
+  std::string config;
+  std::string head = "auto";
+  std::int64_t num_labels = 0;
+};
+
+int count(const CountOptions& o) {
+  const auto cfg = model::load_encoder_config(o.model);
+  model::LoadOptions lo;
+  lo.head = o.head;
+  lo.num_labels = o.num_labels;
+  const auto head = model::choose_head(o.model, cfg, lo);
+  const auto dims = peft::dims_of(cfg, model::task_model_has_pooler(cfg, head.head));
+  const auto imported = peft::import_config_file(o.config, dims);
+  const auto report =
+      peft::count_parameters(imported, dims, std::string(model::head_kind_name(head.head)), head.num_labels);
+  std::cout << report.to_json().dump() << "\n";
+  return 0;
+}
+
+int methods() {
+  const auto& registry = peft::MethodRegistry::instance();
+  for (const auto& name : registry.names()) {
+    const auto* spec = registry.find(name);
+    std::cout << fmt::format("{:<18} {}\n{:<18} example: {}\n", name, spec->summary(), "", spec->example().dump());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_peft_command(CLI::App& app, CommandRegistry& registry, const GlobalOptions&) {
+  auto* peft_cmd = app.add_subcommand("peft", "PEFT configurations: methods, parameter counts");
+  peft_cmd->require_subcommand(1);
+
+  auto* methods_cmd = peft_cmd->add_subcommand("methods", "List the PEFT methods a configuration may use");
+  registry.add(methods_cmd, [] { return methods(); });
+
+  auto co = std::make_shared<CountOptions>();
+  auto* count_cmd = peft_cmd->add_subcommand(
+      "count",
+      "Exact parameter counts of a configuration on a model, in closed form: one JSON line "
+      "{trainable, stored, head, backbone, params_percent}");
+  count_cmd->add_option("--model", co->model, "Model folder (config.json and weights)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  count_cmd->add_option("--config", co->config,
+                        "PEFT configuration: our PeftConfig JSON, a Hugging Face PEFT adapter_config.json or an "
+                        "AdapterHub adapter_config.json")
+      ->required()
+      ->check(CLI::ExistingFile);
+  count_cmd->add_option("--head", co->head, "Task head: auto (the checkpoint's), none, sequence, token, mlm");
+  count_cmd->add_option("--num-labels", co->num_labels, "Labels of a new head")->check(CLI::NonNegativeNumber);
+  registry.add(count_cmd, [co] { return count(*co); });
+}
+
+}  // namespace autopeft::cli
