@@ -40,7 +40,8 @@ int methods() {
   const auto& registry = peft::MethodRegistry::instance();
   for (const auto& name : registry.names()) {
     const auto* spec = registry.find(name);
-    std::cout << fmt::format("{:<18} {}\n{:<18} example: {}\n", name, spec->summary(), "", spec->example().dump());
+    std::cout << fmt::format("{:<18} {}\n{:<18} example: {}\n", name, spec->summary(), "",
+                             spec->example().dump());
   }
   return 0;
 }
@@ -62,13 +63,15 @@ void add_peft_command(CLI::App& app, CommandRegistry& registry, const GlobalOpti
   count_cmd->add_option("--model", co->model, "Model folder (config.json and weights)")
       ->required()
       ->check(CLI::ExistingDirectory);
-  count_cmd->add_option("--config", co->config,
-                        "PEFT configuration: our PeftConfig JSON, a Hugging Face PEFT adapter_config.json or an "
-                        "AdapterHub adapter_config.json")
+  count_cmd
+      ->add_option("--config", co->config,
+                   "PEFT configuration: our PeftConfig JSON, a Hugging Face PEFT adapter_config.json or an "
+                   "AdapterHub adapter_config.json")
       ->required()
       ->check(CLI::ExistingFile);
   count_cmd->add_option("--head", co->head, "Task head: auto (the checkpoint's), none, sequence, token, mlm");
-  count_cmd->add_option("--num-labels", co->num_labels, "Labels of a new head")->check(CLI::NonNegativeNumber);
+  count_cmd->add_option("--num-labels", co->num_labels, "Labels of a new head")
+      ->check(CLI::NonNegativeNumber);
   registry.add(count_cmd, [co] { return count(*co); });
 }
 

@@ -84,5 +84,30 @@ TEST_F(ModelCommandIntegrationTest, BadRequestsExitOne) {
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 
+TEST_F(ModelCommandIntegrationTest, PeftCountPrintsOneJsonLine) {
+  tmp.write("lora.json", R"({"autopeft_peft_config": 1, "all_layers": {"lora": {"r": 4}}})");
+  auto r = run_command(exe() + " peft count --model '" + dir + "' --config '" + (tmp / "lora.json").string() +
+                       "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["trainable"], 2 * 2 * 4 * (32 + 32));  // 2 layers x q, v x r (in + out)
+  EXPECT_EQ(j["stored"], j["trainable"]);
+  EXPECT_EQ(j["head"], 32 * 2 + 2);
+  std::int64_t backbone = 0;
+  for (const auto& p : model->parameters()) backbone += p.numel();
+  backbone -= 32 * 2 + 2;
+  EXPECT_EQ(j["backbone"], backbone);
+  EXPECT_NEAR(j["params_percent"].get<double>(), 100.0 * 1024 / backbone, 1e-9);
+  // An HF PEFT config works too; a bad one names the field and exits 1.
+  tmp.write("hf.json", R"({"peft_type": "LORA", "r": 4, "target_modules": ["query", "value"]})");
+  r = run_command(exe() + " peft count --model '" + dir + "' --config '" + (tmp / "hf.json").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["trainable"], 1024);
+  tmp.write("bad.json", R"({"autopeft_peft_config": 1, "layers": {"7": {"lora": {"r": 4}}}})");
+  r = run_command(exe() + " peft count --model '" + dir + "' --config '" + (tmp / "bad.json").string() + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("layers.7"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace autopeft
