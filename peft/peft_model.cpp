@@ -42,6 +42,7 @@ void install_lora(InstallContext& ctx, std::int64_t layer, const nlohmann::json&
   lo.dropout = o.at("dropout");
   lo.use_rslora = o.at("use_rslora");
   lo.init = o.at("init");
+  lo.gate = o.at("gate");
   for (const auto& t : o.at("targets")) {
     const std::string target = t;
     lo.r = methods::lora_rank(o, target);
@@ -245,7 +246,11 @@ void PeftModel::merge_lora() {
     if (point.kind != model::InjectionKind::linear) continue;
     auto linear = base_->linear(point.name);
     for (auto& [name, a] : linear->augments())
-      if (auto lora = std::dynamic_pointer_cast<LoraAugment>(a)) lora->merge(*linear);
+      if (auto lora = std::dynamic_pointer_cast<LoraAugment>(a)) {
+        if (!lora->gate.is_empty())
+          throw_user_error(point.name, "gated LoRA (UniPELT) depends on the input and cannot be merged");
+        lora->merge(*linear);
+      }
   }
 }
 

@@ -19,6 +19,11 @@ LoraAugment::LoraAugment(std::int64_t in, std::int64_t out, const LoraOptions& o
       torch::nn::init::kaiming_uniform_(lora_A, std::sqrt(5.0));
   }
   dropout_ = register_module("dropout", torch::nn::Dropout(o.dropout));
+  if (o.gate) {
+    gate = register_module("gate", torch::nn::Linear(in, 1));
+    torch::NoGradGuard g;
+    gate->weight.normal_(0.0, 0.02);
+  }
   scaling_ =
       o.use_rslora ? o.alpha / std::sqrt(static_cast<double>(o.r)) : o.alpha / static_cast<double>(o.r);
 }
@@ -27,13 +32,20 @@ torch::Tensor LoraAugment::forward(const torch::Tensor& x, const torch::Tensor& 
   if (merged_) return y;
   const auto h = options_.dropout > 0.0 ? dropout_->forward(x) : x;
   namespace F = torch::nn::functional;
-  return y + F::linear(F::linear(h, lora_A), lora_B) * scaling_;
+  auto delta = F::linear(F::linear(h, lora_A), lora_B);
+  if (!gate.is_empty()) {
+    // [.., S, in] -> per-example gate [.., 1, 1]
+    auto g = torch::sigmoid(gate->forward(x)).mean(-2, /*keepdim=*/true);
+    return y + delta * g;
+  }
+  return y + delta * scaling_;
 }
 
 torch::Tensor LoraAugment::delta_weight() const { return torch::matmul(lora_B, lora_A) * scaling_; }
 
 void LoraAugment::merge(model::InjectableLinearImpl& linear) {
   if (merged_) return;
+  if (!gate.is_empty()) throw std::logic_error("a gated LoRA update depends on the input and cannot be merged");
   torch::NoGradGuard g;
   linear.weight.add_(delta_weight().to(linear.weight.dtype()));
   merged_ = true;

@@ -6,6 +6,7 @@
 //        "gaussian": A ~ N(0, 1/r), B = 0.
 // merge() folds s * B A into the linear layer's weight; unmerge() takes it out again.
 #include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/linear.h>
 
 #include <string>
 
@@ -19,6 +20,9 @@ struct LoraOptions {
   double dropout = 0.0;
   bool use_rslora = false;
   std::string init = "kaiming";
+  // UniPELT gate: the scaling is mean over the sequence of sigmoid(Linear(in, 1)(x)), per example,
+  // instead of alpha / r (AdapterHub's use_gating); merge() is then impossible.
+  bool gate = false;
 };
 
 class LoraAugment : public model::LinearAugment {
@@ -32,6 +36,7 @@ class LoraAugment : public model::LinearAugment {
   double scaling() const { return scaling_; }
 
   torch::Tensor lora_A, lora_B;
+  torch::nn::Linear gate{nullptr};
 
  private:
   LoraOptions options_;

@@ -315,8 +315,6 @@ void add_adapters_part(const nlohmann::json& c, const std::string& where, const 
           where + ".composition_mode",
           "'scale' (AdapterHub's IA3, which scales intermediate.dense before the activation) is not "
           "supported; use HF PEFT's IA3 form");
-    if (c.value("use_gating", false))
-      throw_user_error(where + ".use_gating", "gated LoRA (UniPELT) is not supported yet");
     nlohmann::json targets = nlohmann::json::array();
     if (c.value("selfattn_lora", true))
       for (const auto& m : c.value("attn_matrices", nlohmann::json::array({"q", "v"}))) targets.push_back(m);
@@ -328,7 +326,8 @@ void add_adapters_part(const nlohmann::json& c, const std::string& where, const 
                  {{"r", c.value("r", 8)},
                   {"alpha", c.value("alpha", 8.0)},
                   {"dropout", c.value("dropout", 0.0)},
-                  {"targets", targets}},
+                  {"targets", targets},
+                  {"gate", c.value("use_gating", false)}},
                  where);
     return;
   }

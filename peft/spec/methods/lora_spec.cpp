@@ -1,4 +1,5 @@
-// LoRA (Hu et al. 2021) with HF PEFT's options: on any linear injection point of a layer,
+// LoRA (Hu et al. 2021) with HF PEFT's options, plus UniPELT's gate as AdapterHub has it. On any linear
+// injection point of a layer:
 // y = W x + s B A dropout(x), s = alpha / r (alpha / sqrt(r) with rsLoRA). Defaults as HF PEFT:
 // alpha 8, dropout 0, init kaiming (A) / zero (B); targets default to q and v.
 #include "peft/spec/methods/lora_spec.h"
@@ -40,7 +41,7 @@ std::string LoraSpec::summary() const {
 nlohmann::json LoraSpec::normalise(const nlohmann::json& o, const std::string& where,
                                    const ModelDims&) const {
   if (absent_if_zero(o, "r", where)) return nullptr;
-  only_keys(o, {"r", "alpha", "dropout", "targets", "use_rslora", "init", "r_per_target", "alpha_per_target"},
+  only_keys(o, {"r", "alpha", "dropout", "targets", "use_rslora", "init", "r_per_target", "alpha_per_target", "gate"},
             where);
   nlohmann::json n;
   n["r"] = option_int(o, "r", 8, where, 1, 65536);
@@ -49,6 +50,8 @@ nlohmann::json LoraSpec::normalise(const nlohmann::json& o, const std::string& w
   n["targets"] = option_subset(o, "targets", {"q", "v"}, lora_targets(), where);
   n["use_rslora"] = option_bool(o, "use_rslora", false, where);
   n["init"] = option_choice(o, "init", "kaiming", {"kaiming", "gaussian"}, where);
+  // UniPELT: the scaling becomes mean_seq(sigmoid(Linear(in, 1)(x))) (replacing alpha / r).
+  n["gate"] = option_bool(o, "gate", false, where);
   // Per-target overrides (HF PEFT's rank_pattern / alpha_pattern within a layer).
   for (const char* key : {"r_per_target", "alpha_per_target"}) {
     nlohmann::json m = nlohmann::json::object();
@@ -73,7 +76,7 @@ Counts LoraSpec::layer_counts(const nlohmann::json& o, const ModelDims& d) const
   for (const auto& t : o.at("targets")) {
     const auto target = t.get<std::string>();
     const auto [in, out] = lora_target_shape(target, d);
-    c.trainable += lora_rank(o, target) * (in + out);
+    c.trainable += lora_rank(o, target) * (in + out) + (o.at("gate").get<bool>() ? in + 1 : 0);
   }
   c.stored = c.trainable;
   return c;
