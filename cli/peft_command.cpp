@@ -10,6 +10,7 @@
 #include "peft/spec/config_import.h"
 #include "peft/spec/method_spec.h"
 #include "peft/spec/peft_config.h"
+#include "peft/spec/presets.h"
 
 namespace autopeft::cli {
 
@@ -33,6 +34,17 @@ int count(const CountOptions& o) {
   const auto report =
       peft::count_parameters(imported, dims, std::string(model::head_kind_name(head.head)), head.num_labels);
   std::cout << report.to_json().dump() << "\n";
+  return 0;
+}
+
+int show(const CountOptions& o) {
+  const auto cfg = model::load_encoder_config(o.model);
+  model::LoadOptions lo;
+  lo.head = o.head;
+  lo.num_labels = o.num_labels;
+  const auto head = model::choose_head(o.model, cfg, lo);
+  const auto dims = peft::dims_of(cfg, model::task_model_has_pooler(cfg, head.head));
+  std::cout << peft::import_config_file(o.config, dims).to_json().dump() << "\n";
   return 0;
 }
 
@@ -67,12 +79,26 @@ void add_peft_command(CLI::App& app, CommandRegistry& registry, const GlobalOpti
       ->add_option("--config", co->config,
                    "PEFT configuration: our PeftConfig JSON, a Hugging Face PEFT adapter_config.json or an "
                    "AdapterHub adapter_config.json")
-      ->required()
-      ->check(CLI::ExistingFile);
+      ->required();
   count_cmd->add_option("--head", co->head, "Task head: auto (the checkpoint's), none, sequence, token, mlm");
   count_cmd->add_option("--num-labels", co->num_labels, "Labels of a new head")
       ->check(CLI::NonNegativeNumber);
   registry.add(count_cmd, [co] { return count(*co); });
+
+  auto so = std::make_shared<CountOptions>();
+  auto* show_cmd = peft_cmd->add_subcommand(
+      "show", "Print a configuration (any accepted form, or preset:NAME) as our PeftConfig JSON for a model");
+  show_cmd->add_option("--model", so->model, "Model folder")->required()->check(CLI::ExistingDirectory);
+  show_cmd->add_option("--config", so->config, "PeftConfig, HF PEFT or AdapterHub config, or preset:NAME")
+      ->required();
+  registry.add(show_cmd, [so] { return show(*so); });
+
+  auto* presets_cmd =
+      peft_cmd->add_subcommand("presets", "List the named configurations usable as preset:NAME");
+  registry.add(presets_cmd, [] {
+    for (const auto& n : peft::preset_names()) std::cout << n << "\n";
+    return 0;
+  });
 }
 
 }  // namespace autopeft::cli

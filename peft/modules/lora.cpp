@@ -45,7 +45,8 @@ torch::Tensor LoraAugment::delta_weight() const { return torch::matmul(lora_B, l
 
 void LoraAugment::merge(model::InjectableLinearImpl& linear) {
   if (merged_) return;
-  if (!gate.is_empty()) throw std::logic_error("a gated LoRA update depends on the input and cannot be merged");
+  if (!gate.is_empty())
+    throw std::logic_error("a gated LoRA update depends on the input and cannot be merged");
   torch::NoGradGuard g;
   linear.weight.add_(delta_weight().to(linear.weight.dtype()));
   merged_ = true;

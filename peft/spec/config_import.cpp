@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "core/logging.h"
 #include "peft/spec/config_format.h"
+#include "peft/spec/presets.h"
 
 namespace autopeft::peft {
 
@@ -362,6 +363,11 @@ PeftConfig import_config(const nlohmann::json& document, const std::string& sour
 }
 
 PeftConfig import_config_file(const std::string& path, const ModelDims& dims) {
+  if (path.rfind("preset:", 0) == 0) {
+    auto c = preset(path.substr(7), dims);
+    c.resolve(dims, path);
+    return c;
+  }
   nlohmann::json doc;
   detect_config_file_format(path, &doc);
   return import_config(doc, path, dims);

@@ -22,6 +22,7 @@
 namespace autopeft::peft {
 
 PeftConfig import_config(const nlohmann::json& document, const std::string& source, const ModelDims& dims);
+// `path` may also be "preset:NAME" (peft/spec/presets.h).
 PeftConfig import_config_file(const std::string& path, const ModelDims& dims);
 
 }  // namespace autopeft::peft

@@ -81,7 +81,8 @@ TEST_F(ConfigImportTest, AdapterHubUniPelt) {
   EXPECT_EQ(layers[0]["lora"]["gate"], true);
   // stored: prefix tables and gates, gated adapter, gated LoRA on q and v, for 12 layers.
   const std::int64_t H = 768;
-  const std::int64_t per_layer = (2 * 10 * H + H + 1) + (2 * H * 48 + 48 + H + H + 1) + 2 * (8 * 2 * H + H + 1);
+  const std::int64_t per_layer =
+      (2 * 10 * H + H + 1) + (2 * H * 48 + 48 + H + H + 1) + 2 * (8 * 2 * H + H + 1);
   EXPECT_EQ(count_parameters(c, d).stored, 12 * per_layer);
 }
 

@@ -9,6 +9,7 @@
 #include "peft/modules/lora.h"
 #include "peft/peft_model.h"
 #include "peft/spec/peft_config.h"
+#include "peft/spec/presets.h"
 #include "tests/support/torch_support.h"
 
 namespace autopeft::peft {
@@ -152,6 +153,21 @@ INSTANTIATE_TEST_SUITE_P(AllMethods, PeftContractTest, ::testing::ValuesIn(all_c
                          [](const ::testing::TestParamInfo<Case>& p) {
                            return p.param.method + "_" + p.param.family;
                          });
+
+TEST(PeftPresetTest, EveryPresetBuildsWithItsClosedFormCounts) {
+  for (const auto& name : preset_names()) {
+    auto m = random_model("bert");
+    const auto dims = dims_of(m->config(), m->has_pooler());
+    const nlohmann::json args =
+        name == "sappa" ? nlohmann::json{{"serial", 2}, {"parallel", 1}, {"prefix", 3}, {"layers", {1, 0, 1}}}
+                        : nlohmann::json(nullptr);
+    const auto cfg = preset(name, dims, args);
+    const auto closed = count_parameters(cfg, dims);
+    PeftModel peft(m, cfg);
+    EXPECT_EQ(peft.trainable_count(), closed.trainable) << name;
+    EXPECT_EQ(peft.stored_count(), closed.stored) << name;
+  }
+}
 
 TEST(PeftRegistryTest, TorchAndSpecRegistriesListTheSameMethods) {
   EXPECT_EQ(installed_method_names(), MethodRegistry::instance().names());

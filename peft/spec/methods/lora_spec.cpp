@@ -41,8 +41,10 @@ std::string LoraSpec::summary() const {
 nlohmann::json LoraSpec::normalise(const nlohmann::json& o, const std::string& where,
                                    const ModelDims&) const {
   if (absent_if_zero(o, "r", where)) return nullptr;
-  only_keys(o, {"r", "alpha", "dropout", "targets", "use_rslora", "init", "r_per_target", "alpha_per_target", "gate"},
-            where);
+  only_keys(
+      o,
+      {"r", "alpha", "dropout", "targets", "use_rslora", "init", "r_per_target", "alpha_per_target", "gate"},
+      where);
   nlohmann::json n;
   n["r"] = option_int(o, "r", 8, where, 1, 65536);
   n["alpha"] = option_double(o, "alpha", 8.0, where, 1e-9, 1e9);
