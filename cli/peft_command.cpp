@@ -7,6 +7,8 @@
 #include "cli/command.h"
 #include "core/errors.h"
 #include "model/encoder_task.h"
+#include "peft/export.h"
+#include "peft/peft_model.h"
 #include "peft/spec/config_import.h"
 #include "peft/spec/method_spec.h"
 #include "peft/spec/peft_config.h"
@@ -45,6 +47,39 @@ int show(const CountOptions& o) {
   const auto head = model::choose_head(o.model, cfg, lo);
   const auto dims = peft::dims_of(cfg, model::task_model_has_pooler(cfg, head.head));
   std::cout << peft::import_config_file(o.config, dims).to_json().dump() << "\n";
+  return 0;
+}
+
+struct ExportOptions {
+  std::string model;
+  std::string config;
+  std::string weights;
+  std::string format;
+  std::string out;
+  std::string name = "autopeft";
+};
+
+int export_command(const ExportOptions& o) {
+  model::LoadOptions lo;
+  auto loaded = model::load_encoder(o.model, lo);
+  const auto& cfg = loaded.config;
+  const auto dims = peft::dims_of(cfg, loaded.model->base->has_pooler());
+  const auto config = peft::import_config_file(o.config, dims);
+  peft::PeftModel pm(loaded.model->base, config, o.config);
+  if (!o.weights.empty()) pm.load_weights(o.weights);
+  peft::ExportInfo info;
+  info.base_model = o.model;
+  info.adapter_name = o.name;
+  info.task_type = loaded.model->head() == model::HeadKind::sequence ? "SEQ_CLS"
+                   : loaded.model->head() == model::HeadKind::token  ? "TOKEN_CLS"
+                                                                     : "";
+  info.task_model = loaded.model->head() != model::HeadKind::none;
+  const auto format = o.format == "native"    ? peft::ExportFormat::native
+                      : o.format == "hf-peft" ? peft::ExportFormat::hf_peft
+                                              : peft::ExportFormat::adapters;
+  peft::export_peft(pm, config, format, info, o.out);
+  nlohmann::ordered_json j = {{"out", o.out}, {"format", o.format}, {"stored", pm.stored_count()}};
+  std::cout << j.dump() << "\n";
   return 0;
 }
 
@@ -92,6 +127,25 @@ void add_peft_command(CLI::App& app, CommandRegistry& registry, const GlobalOpti
   show_cmd->add_option("--config", so->config, "PeftConfig, HF PEFT or AdapterHub config, or preset:NAME")
       ->required();
   registry.add(show_cmd, [so] { return show(*so); });
+
+  auto eo = std::make_shared<ExportOptions>();
+  auto* export_cmd = peft_cmd->add_subcommand(
+      "export",
+      "Write a configuration and its weights for full training: native, hf-peft (Hugging Face PEFT) or "
+      "adapters (AdapterHub)");
+  export_cmd->add_option("--model", eo->model, "Model folder")->required()->check(CLI::ExistingDirectory);
+  export_cmd->add_option("--config", eo->config, "PEFT configuration (any accepted form, or preset:NAME)")
+      ->required();
+  export_cmd
+      ->add_option("--weights", eo->weights,
+                   "Trained PEFT weights (native safetensors); default: initial ones")
+      ->check(CLI::ExistingFile);
+  export_cmd->add_option("--format", eo->format, "native, hf-peft or adapters")
+      ->required()
+      ->check(CLI::IsMember({"native", "hf-peft", "adapters"}));
+  export_cmd->add_option("--out", eo->out, "Output folder")->required();
+  export_cmd->add_option("--name", eo->name, "Adapter name (AdapterHub keys)");
+  registry.add(export_cmd, [eo] { return export_command(*eo); });
 
   auto* presets_cmd =
       peft_cmd->add_subcommand("presets", "List the named configurations usable as preset:NAME");

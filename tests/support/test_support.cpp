@@ -2,8 +2,7 @@
 
 #include "tests/support/paths.h"
 
-#include <ftw.h>
-#include <sys/stat.h>
+#include "core/files.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -27,16 +26,7 @@ TempDir::TempDir() {
   throw std::runtime_error("TempDir: cannot create a temporary directory");
 }
 
-namespace {
-int remove_entry(const char* path, const struct stat*, int, struct FTW*) { return ::remove(path); }
-}  // namespace
-
-TempDir::~TempDir() {
-  // nftw, not std::filesystem::remove_all: pip's libtorch.so exports its own copy of that
-  // symbol, built against another libstdc++, and the dynamic linker picks it (segfault seen on
-  // a CUDA machine with torch 2.11).
-  ::nftw(path_.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+TempDir::~TempDir() { remove_tree(path_.string()); }
 
 fs::path TempDir::write(const std::string& name, const std::string& content) const {
   const auto p = path_ / name;

@@ -1,0 +1,475 @@
+#include "peft/export.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "core/errors.h"
+#include "core/files.h"
+#include "core/logging.h"
+#include "model/tensor_io.h"
+#include "peft/modules/adapters.h"
+#include "peft/modules/ia3.h"
+#include "peft/modules/lora.h"
+#include "peft/modules/prefix.h"
+#include "peft/spec/methods/lora_spec.h"
+#include "peft/spec/methods/prefix_ia3_specs.h"
+
+namespace autopeft::peft {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Tensors = std::vector<std::pair<std::string, torch::Tensor>>;
+
+const std::map<std::string, std::string>& hf_suffix() {
+  static const std::map<std::string, std::string> m = {
+      {"q", "attention.self.query"},   {"k", "attention.self.key"},      {"v", "attention.self.value"},
+      {"o", "attention.output.dense"}, {"ffn.in", "intermediate.dense"}, {"ffn.out", "output.dense"}};
+  return m;
+}
+
+std::string layer_module(std::int64_t i, const std::string& suffix) {
+  return "encoder.layer." + std::to_string(i) + "." + suffix;
+}
+
+std::string escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '.') out += "\\";
+    out += c;
+  }
+  return out;
+}
+
+std::string linear_point(const std::string& target) {
+  return target.rfind("ffn", 0) == 0 ? target : "attn." + target;
+}
+
+std::string point(std::int64_t i, const std::string& s) { return "layer." + std::to_string(i) + "." + s; }
+
+void write_json(const fs::path& path, const nlohmann::json& j) {
+  std::ofstream out(path);
+  out << j.dump(2) << "\n";
+  if (!out) throw_user_error(path.string(), "cannot write");
+}
+
+[[noreturn]] void cannot(const std::string& format, const std::string& part, const std::string& why) {
+  throw_user_error("--format " + format, "cannot express " + part + ": " + why);
+}
+
+// Which methods the configuration uses, over all layers.
+std::set<std::string> methods_used(const std::vector<nlohmann::json>& layers) {
+  std::set<std::string> out;
+  for (const auto& l : layers)
+    for (auto it = l.begin(); it != l.end(); ++it) out.insert(it.key());
+  return out;
+}
+
+// A regex (Python `re` syntax) matching exactly the given modules, grouped by layer set.
+std::string module_regex(const std::map<std::int64_t, std::vector<std::string>>& per_layer) {
+  std::map<std::vector<std::string>, std::vector<std::int64_t>> groups;
+  for (const auto& [layer, suffixes] : per_layer) groups[suffixes].push_back(layer);
+  std::string out;
+  for (const auto& [suffixes, layers] : groups) {
+    std::string ls, ss;
+    for (auto l : layers) ls += (ls.empty() ? "" : "|") + std::to_string(l);
+    for (const auto& s : suffixes) ss += (ss.empty() ? "" : "|") + escape(s);
+    out += std::string(out.empty() ? "" : "|") + "(.*\\.)?encoder\\.layer\\.(" + ls + ")\\.(" + ss + ")";
+  }
+  return out;
+}
+
+template <typename T>
+T most_common(const std::vector<T>& v) {
+  std::map<T, int> counts;
+  for (const auto& x : v) ++counts[x];
+  T best = v.front();
+  int n = 0;
+  for (const auto& [x, c] : counts)
+    if (c > n) best = x, n = c;
+  return best;
+}
+
+// ------------------------------------------------------------------------------------------
+void export_hf(PeftModel& m, const std::vector<nlohmann::json>& layers, const ExportInfo& info,
+               const fs::path& out) {
+  const auto used = methods_used(layers);
+  if (used.size() != 1)
+    cannot("hf-peft", "a configuration with " + std::to_string(used.size()) + " methods",
+           "an HF PEFT adapter holds one method (write one per method)");
+  const std::string method = *used.begin();
+  const auto& cfg = m.base()->config();
+  const std::string prefix = "base_model.model." + (info.task_model ? cfg.base_prefix() : std::string());
+  nlohmann::ordered_json j;
+  Tensors tensors;
+  if (method == "lora") {
+    std::map<std::int64_t, std::vector<std::string>> modules;
+    std::vector<std::int64_t> ranks;
+    std::vector<double> alphas, dropouts;
+    std::set<bool> rslora;
+    std::set<std::string> inits;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      if (!layers[i].contains("lora")) continue;
+      const auto& o = layers[i]["lora"];
+      if (o.at("gate").get<bool>())
+        cannot("hf-peft", "layers." + std::to_string(i) + ".lora.gate", "HF PEFT has no gated LoRA");
+      dropouts.push_back(o.at("dropout"));
+      rslora.insert(o.at("use_rslora").get<bool>());
+      inits.insert(o.at("init").get<std::string>());
+      for (const auto& t : o.at("targets")) {
+        const std::string target = t;
+        modules[static_cast<std::int64_t>(i)].push_back(hf_suffix().at(target));
+        ranks.push_back(methods::lora_rank(o, target));
+        alphas.push_back(methods::lora_alpha(o, target));
+        auto lin = m.base()->linear(point(static_cast<std::int64_t>(i), linear_point(target)));
+        for (const auto& [name, a] : lin->augments())
+          if (auto lora = std::dynamic_pointer_cast<LoraAugment>(a)) {
+            const auto key = prefix + layer_module(static_cast<std::int64_t>(i), hf_suffix().at(target));
+            tensors.emplace_back(key + ".lora_A.weight", lora->lora_A);
+            tensors.emplace_back(key + ".lora_B.weight", lora->lora_B);
+          }
+      }
+    }
+    if (std::set<double>(dropouts.begin(), dropouts.end()).size() > 1)
+      cannot("hf-peft", "lora.dropout", "differs between layers; HF PEFT has one lora_dropout");
+    if (rslora.size() > 1) cannot("hf-peft", "lora.use_rslora", "differs between layers");
+    if (inits.size() > 1) cannot("hf-peft", "lora.init", "differs between layers");
+    const auto r = most_common(ranks);
+    const auto alpha = most_common(alphas);
+    nlohmann::ordered_json rank_pattern = nlohmann::ordered_json::object(),
+                           alpha_pattern = nlohmann::ordered_json::object();
+    std::size_t k = 0;
+    for (const auto& [layer, suffixes] : modules)
+      for (const auto& s : suffixes) {
+        if (ranks[k] != r) rank_pattern[escape(layer_module(layer, s))] = ranks[k];
+        if (alphas[k] != alpha) alpha_pattern[escape(layer_module(layer, s))] = alphas[k];
+        ++k;
+      }
+    j["peft_type"] = "LORA";
+    j["r"] = r;
+    j["lora_alpha"] = alpha;
+    j["lora_dropout"] = dropouts.front();
+    j["target_modules"] = module_regex(modules);
+    if (!rank_pattern.empty()) j["rank_pattern"] = rank_pattern;
+    if (!alpha_pattern.empty()) j["alpha_pattern"] = alpha_pattern;
+    if (*rslora.begin()) j["use_rslora"] = true;
+    j["init_lora_weights"] =
+        *inits.begin() == "gaussian" ? nlohmann::ordered_json("gaussian") : nlohmann::ordered_json(true);
+    j["bias"] = "none";
+  } else if (method == "ia3") {
+    std::map<std::int64_t, std::vector<std::string>> all, ff;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      if (!layers[i].contains("ia3")) continue;
+      const auto l = static_cast<std::int64_t>(i);
+      for (const auto& t : layers[i]["ia3"].at("targets")) {
+        const std::string target = t;
+        const std::string suffix = target == "ffn" ? "output.dense" : hf_suffix().at(target);
+        all[l].push_back(suffix);
+        if (target == "ffn") ff[l].push_back(suffix);
+        auto lin = m.base()->linear(point(l, target == "ffn" ? "ffn.out" : linear_point(target)));
+        for (const auto& [name, a] : lin->augments())
+          if (auto ia3 = std::dynamic_pointer_cast<Ia3Augment>(a))
+            // HF PEFT: [out, 1] on outputs, [1, in] on feed-forward inputs.
+            tensors.emplace_back(prefix + layer_module(l, suffix) + ".ia3_l",
+                                 target == "ffn" ? ia3->ia3_l.view({1, -1}) : ia3->ia3_l.view({-1, 1}));
+      }
+    }
+    j["peft_type"] = "IA3";
+    j["target_modules"] = module_regex(all);
+    j["feedforward_modules"] =
+        ff.empty() ? nlohmann::ordered_json::array() : nlohmann::ordered_json(module_regex(ff));
+  } else if (method == "prefix") {
+    std::set<std::int64_t> lengths;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      if (!layers[i].contains("prefix"))
+        cannot("hf-peft", "a prefix on some layers only",
+               "HF PEFT puts the prefix on every layer (layer " + std::to_string(i) + " has none)");
+      lengths.insert(layers[i]["prefix"].at("length").get<std::int64_t>());
+      if (layers[i]["prefix"].at("gate").get<bool>())
+        cannot("hf-peft", "prefix.gate", "HF PEFT has no gated prefix");
+    }
+    if (lengths.size() > 1)
+      cannot("hf-peft", "per-layer prefix lengths", "HF PEFT has one num_virtual_tokens");
+    // prompt_embeddings [P, L * 2 * H]: for each layer its keys then its values (past_key_values layout).
+    std::vector<torch::Tensor> blocks;
+    torch::NoGradGuard g;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      auto p = std::dynamic_pointer_cast<LayerPrefix>(m.base()->encoder->at(i)->attention->self->prefix());
+      auto [k, v] = p->table();
+      blocks.push_back(k);
+      blocks.push_back(v);
+    }
+    tensors.emplace_back("prompt_embeddings", torch::cat(blocks, 1));
+    j["peft_type"] = "PREFIX_TUNING";
+    j["num_virtual_tokens"] = *lengths.begin();
+    j["token_dim"] = cfg.hidden_size;
+    j["num_layers"] = cfg.num_layers;
+    j["num_attention_heads"] = cfg.num_heads;
+    j["encoder_hidden_size"] = cfg.hidden_size;
+    j["prefix_projection"] = false;
+    j["num_transformer_submodules"] = 1;
+    log::warn(
+        "hf-peft prefix: HF PEFT shifts BERT/RoBERTa positions by {} (the prefix length); autopeft does "
+        "not, so outputs there differ slightly from ours",
+        *lengths.begin());
+  } else {
+    cannot("hf-peft", method,
+           "HF PEFT has no " + method + " (bottleneck adapters live in AdapterHub: --format adapters)");
+  }
+  if (!info.task_type.empty()) j["task_type"] = info.task_type;
+  if (!info.base_model.empty()) j["base_model_name_or_path"] = info.base_model;
+  j["inference_mode"] = true;
+  write_json(out / "adapter_config.json", j);
+  model::save_safetensors((out / "adapter_model.safetensors").string(), tensors);
+}
+
+// ------------------------------------------------------------------------------------------
+nlohmann::ordered_json reduction_factors(const std::map<std::int64_t, std::int64_t>& sizes, std::int64_t H,
+                                         const std::string& part) {
+  // AdapterHub: size = int(H // rf); the factor must give each size back exactly.
+  nlohmann::ordered_json m = nlohmann::ordered_json::object();
+  std::vector<std::int64_t> all;
+  for (const auto& [l, s] : sizes) all.push_back(s);
+  const auto common = most_common(all);
+  auto factor = [&](std::int64_t size) {
+    const double rf = static_cast<double>(H) / static_cast<double>(size);
+    if (static_cast<std::int64_t>(std::floor(static_cast<double>(H) / rf)) != size)
+      cannot("adapters", part + " size " + std::to_string(size),
+             "no reduction factor of " + std::to_string(H) + " gives it");
+    return rf;
+  };
+  for (const auto& [l, s] : sizes)
+    if (s != common) m[std::to_string(l)] = factor(s);
+  if (m.empty()) return factor(common);
+  m["default"] = factor(common);
+  return m;
+}
+
+nlohmann::ordered_json leave_out_of(const std::set<std::int64_t>& present, std::int64_t layers) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (std::int64_t i = 0; i < layers; ++i)
+    if (!present.count(i)) out.push_back(i);
+  return out;
+}
+
+void export_adapters(PeftModel& m, const std::vector<nlohmann::json>& layers, const PeftConfig& config,
+                     const ExportInfo& info, const fs::path& out) {
+  const auto& cfg = m.base()->config();
+  const std::int64_t H = cfg.hidden_size, L = cfg.num_layers;
+  const std::string prefix = info.task_model ? cfg.base_prefix() : std::string();
+  const std::string name = info.adapter_name;
+  std::vector<nlohmann::ordered_json> parts;
+  Tensors tensors;
+  const auto used = methods_used(layers);
+  if (used.count("ia3"))
+    cannot("adapters", "ia3",
+           "AdapterHub's IA3 scales intermediate.dense before the activation, ours (as HF PEFT) after");
+  if (used.count("serial_adapter") && used.count("parallel_adapter"))
+    for (const auto& l : layers)
+      if (l.contains("serial_adapter") && l.contains("parallel_adapter"))
+        cannot("adapters", "a serial and a parallel adapter in one layer",
+               "AdapterHub's ConfigUnion refuses two bottleneck adapters at one location");
+
+  // Bottleneck adapters: one config per distinct option set (sizes vary through the factor map).
+  for (const std::string method : {"serial_adapter", "parallel_adapter"}) {
+    std::map<std::string, std::pair<std::set<std::int64_t>, std::map<std::int64_t, std::int64_t>>> groups;
+    for (std::int64_t i = 0; i < L; ++i) {
+      if (!layers[static_cast<std::size_t>(i)].contains(method)) continue;
+      auto o = layers[static_cast<std::size_t>(i)][method];
+      const auto size = o.at("size").get<std::int64_t>();
+      o.erase("size");
+      auto& g = groups[o.dump()];
+      g.first.insert(i);
+      g.second[i] = size;
+    }
+    for (const auto& [key, group] : groups) {
+      const auto o = nlohmann::json::parse(key);
+      const bool serial = method == "serial_adapter";
+      const bool houlsby = serial && o.at("placement") == "houlsby";
+      const std::string loc = serial ? "" : o.at("location").get<std::string>();
+      const bool mh = houlsby || loc == "attn" || loc == "both";
+      const bool out_adapter = serial || loc == "ffn" || loc == "both";
+      std::string init = o.at("init");
+      if (init == "mam") init = "mam_adapter";
+      nlohmann::ordered_json c;
+      c["mh_adapter"] = mh;
+      c["output_adapter"] = out_adapter;
+      c["reduction_factor"] = reduction_factors(group.second, H, method);
+      c["non_linearity"] = o.at("activation");
+      c["original_ln_before"] = serial && !houlsby;
+      c["original_ln_after"] = true;
+      c["residual_before_ln"] = true;
+      c["adapter_residual_before_ln"] = false;
+      c["ln_before"] = serial ? o.at("ln_before").get<bool>() : false;
+      c["ln_after"] = serial ? o.at("ln_after").get<bool>() : false;
+      c["init_weights"] = init;
+      c["is_parallel"] = !serial;
+      c["scaling"] = o.at("scaling");
+      c["use_gating"] = serial ? o.at("gate").get<bool>() : false;
+      c["leave_out"] = leave_out_of(group.first, L);
+      parts.push_back(c);
+      for (auto i : group.first) {
+        std::vector<std::pair<std::string, std::string>> sites;  // (our point, HF module)
+        if (mh) sites.emplace_back(point(i, "attn.output"), layer_module(i, "attention.output"));
+        if (out_adapter) sites.emplace_back(point(i, "ffn.output"), layer_module(i, "output"));
+        for (const auto& [p, hf] : sites) {
+          const auto base = prefix + hf + ".adapters." + name + ".";
+          for (const auto& item : m.base()->residual(p)->hook()->named_parameters()) {
+            const auto& k = item.key();  // "serial.down.weight", ...
+            const std::string part = serial ? "serial." : "parallel.";
+            if (k.rfind(part, 0) != 0) continue;
+            std::string rest = k.substr(part.size());
+            const std::string down = c["ln_before"].get<bool>() ? "adapter_down.1." : "adapter_down.0.";
+            if (rest.rfind("down.", 0) == 0)
+              rest = down + rest.substr(5);
+            else if (rest.rfind("up.", 0) == 0)
+              rest = "adapter_up." + rest.substr(3);
+            else if (rest.rfind("ln_before.", 0) == 0)
+              rest = "adapter_down.0." + rest.substr(10);
+            else if (rest.rfind("ln_after.", 0) == 0)
+              rest = "adapter_norm_after." + rest.substr(9);
+            tensors.emplace_back(base + rest, item.value());
+          }
+        }
+      }
+    }
+  }
+  // Prefix: one generator, one length.
+  if (used.count("prefix")) {
+    std::set<std::int64_t> present, lengths;
+    for (std::int64_t i = 0; i < L; ++i)
+      if (layers[static_cast<std::size_t>(i)].contains("prefix")) {
+        present.insert(i);
+        const auto& o = layers[static_cast<std::size_t>(i)]["prefix"];
+        lengths.insert(o.at("length").get<std::int64_t>());
+        if (o.at("gate").get<bool>())
+          cannot("adapters", "prefix.gate", "the gate's key names are not verified yet");
+      }
+    if (lengths.size() > 1)
+      cannot("adapters", "per-layer prefix lengths", "AdapterHub has one prefix_length");
+    const auto W = methods::prefix_mlp_hidden(config.globals());
+    if (W == 0)
+      cannot("adapters", "a flat prefix", "the layout of AdapterHub's flat table is not verified yet");
+    nlohmann::ordered_json c;
+    c["architecture"] = "prefix_tuning";
+    c["prefix_length"] = *lengths.begin();
+    c["bottleneck_size"] = W;
+    c["non_linearity"] = "tanh";
+    c["flat"] = false;
+    c["leave_out"] = leave_out_of(present, L);
+    parts.push_back(c);
+    const auto base = prefix + "prefix_tuning.prefix_tunings." + name + ".self_prefix.";
+    for (const auto& item : m.base()->named_parameters()) {
+      const auto& k = item.key();
+      if (k == "prefix_generator.wte.weight") tensors.emplace_back(base + "wte.weight", item.value());
+      if (k.rfind("prefix_generator.mlp_in.", 0) == 0)
+        tensors.emplace_back(base + "control_trans.0." + k.substr(24), item.value());
+      if (k.rfind("prefix_generator.mlp_out.", 0) == 0)
+        tensors.emplace_back(base + "control_trans.2." + k.substr(25), item.value());
+    }
+  }
+  // LoRA: one config per distinct option set, complementary leave_out.
+  if (used.count("lora")) {
+    std::map<std::string, std::set<std::int64_t>> groups;
+    for (std::int64_t i = 0; i < L; ++i) {
+      if (!layers[static_cast<std::size_t>(i)].contains("lora")) continue;
+      const auto& o = layers[static_cast<std::size_t>(i)]["lora"];
+      if (!o.at("r_per_target").empty() || !o.at("alpha_per_target").empty())
+        cannot("adapters", "layers." + std::to_string(i) + ".lora per-target ranks",
+               "AdapterHub's LoRA has one r per config and layer");
+      if (o.at("gate").get<bool>())
+        cannot("adapters", "lora.gate", "the gate's key names are not verified yet");
+      if (o.at("use_rslora").get<bool>()) cannot("adapters", "lora.use_rslora", "AdapterHub has no rsLoRA");
+      groups[o.dump()].insert(i);
+    }
+    for (const auto& [key, present] : groups) {
+      const auto o = nlohmann::json::parse(key);
+      nlohmann::ordered_json c;
+      nlohmann::ordered_json attn = nlohmann::ordered_json::array();
+      bool inter = false, output = false;
+      for (const auto& t : o.at("targets")) {
+        if (t == "o")
+          cannot("adapters", "lora on the attention output", "AdapterHub's LoRA targets q, k, v and the FFN");
+        if (t == "ffn.in")
+          inter = true;
+        else if (t == "ffn.out")
+          output = true;
+        else
+          attn.push_back(t.get<std::string>());
+      }
+      c["architecture"] = "lora";
+      c["selfattn_lora"] = !attn.empty();
+      c["intermediate_lora"] = inter;
+      c["output_lora"] = output;
+      c["r"] = o.at("r");
+      c["alpha"] = o.at("alpha");
+      c["dropout"] = o.at("dropout");
+      c["attn_matrices"] = attn;
+      c["composition_mode"] = "add";
+      c["init_weights"] = "lora";
+      c["use_gating"] = false;
+      c["leave_out"] = leave_out_of(present, L);
+      parts.push_back(c);
+      for (auto i : present)
+        for (const auto& t : o.at("targets")) {
+          auto lin = m.base()->linear(point(i, linear_point(t)));
+          for (const auto& [n, a] : lin->augments())
+            if (auto lora = std::dynamic_pointer_cast<LoraAugment>(a)) {
+              const auto base = prefix + layer_module(i, hf_suffix().at(t)) + ".loras." + name + ".";
+              tensors.emplace_back(base + "lora_A", lora->lora_A);
+              tensors.emplace_back(base + "lora_B", lora->lora_B);
+            }
+        }
+    }
+  }
+  if (parts.empty()) cannot("adapters", "an empty configuration", "nothing to write");
+  nlohmann::ordered_json j;
+  if (parts.size() == 1) {
+    j["config"] = parts.front();
+  } else {
+    j["config"] = {{"architecture", "union"}, {"configs", parts}};
+  }
+  j["hidden_size"] = H;
+  j["model_class"] = cfg.family == model::EncoderFamily::bert ? "BertAdapterModel" : "RobertaAdapterModel";
+  j["model_name"] = info.base_model;
+  j["model_type"] = cfg.model_type;
+  j["name"] = name;
+  j["version"] = "adapters.1.2.0";
+  write_json(out / "adapter_config.json", j);
+  model::save_safetensors((out / "adapter.safetensors").string(), tensors);
+}
+
+}  // namespace
+
+void export_peft(PeftModel& model, const PeftConfig& config, ExportFormat format, const ExportInfo& info,
+                 const std::string& out_dir) {
+  // Everything is checked and gathered before anything is written: a refused export writes nothing.
+  const fs::path out(out_dir);
+  const fs::path staging = out.string() + ".partial";
+  remove_tree(staging.string());
+  fs::create_directories(staging);
+  try {
+    switch (format) {
+      case ExportFormat::native:
+        write_json(staging / "peft_config.json", config.to_json());
+        model.save_weights((staging / "peft_weights.safetensors").string());
+        break;
+      case ExportFormat::hf_peft: export_hf(model, model.layers(), info, staging); break;
+      case ExportFormat::adapters: export_adapters(model, model.layers(), config, info, staging); break;
+    }
+  } catch (...) {
+    remove_tree(staging.string());
+    throw;
+  }
+  fs::create_directories(out);
+  for (const auto& entry : fs::directory_iterator(staging))
+    fs::rename(entry.path(), out / entry.path().filename());
+  remove_tree(staging.string());
+}
+
+}  // namespace autopeft::peft
