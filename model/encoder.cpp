@@ -152,9 +152,25 @@ torch::Tensor EmbeddingsImpl::forward(const torch::Tensor& ids, const torch::Ten
     throw_user_error("input", "sequence of " + std::to_string(ids.size(1)) + " tokens needs position " +
                                   std::to_string(positions.max().item<std::int64_t>()) +
                                   ", but the model has " + std::to_string(max_pos) + " position embeddings");
-  auto x = word_embeddings->forward(ids) + token_type_embeddings->forward(token_type_ids) +
-           position_embeddings->forward(positions);
+  return combine(word_embeddings->forward(ids), token_type_ids, positions);
+}
+
+torch::Tensor EmbeddingsImpl::combine(const torch::Tensor& word, const torch::Tensor& token_type_ids,
+                                      const torch::Tensor& positions) {
+  auto x = word + token_type_embeddings->forward(token_type_ids) + position_embeddings->forward(positions);
   return dropout_->forward(LayerNorm->forward(x));
+}
+
+torch::Tensor EmbeddingsImpl::sequential_positions(std::int64_t batch, std::int64_t length,
+                                                   const torch::Device& device) const {
+  const std::int64_t start = family_ == EncoderFamily::roberta ? pad_ + 1 : 0;
+  const auto max_pos = position_embeddings->weight.size(0);
+  if (start + length > max_pos)
+    throw_user_error("input", std::to_string(length) + " positions (prompt included) exceed the model's " +
+                                  std::to_string(max_pos - start));
+  return torch::arange(start, start + length, torch::TensorOptions().dtype(torch::kInt64).device(device))
+      .unsqueeze(0)
+      .expand({batch, length});
 }
 
 EncoderStackImpl::EncoderStackImpl(const EncoderConfig& c) {
@@ -196,13 +212,24 @@ EncoderOutput EncoderModelImpl::forward(const torch::Tensor& input_ids, const to
   auto ids = input_ids.to(torch::kInt64);
   auto mask = attention_mask.defined() ? attention_mask : torch::ones_like(ids);
   auto types = token_type_ids.defined() ? token_type_ids.to(torch::kInt64) : torch::zeros_like(ids);
-  auto x = embeddings->forward(ids, types);
-  if (embedding_hook_) std::tie(x, mask) = embedding_hook_->forward(x, mask);
+  torch::Tensor x;
+  std::int64_t prompt = 0;
+  if (embedding_hook_) {
+    auto [word, new_mask] = embedding_hook_->forward(embeddings->word_embeddings->forward(ids), mask);
+    prompt = word.size(1) - ids.size(1);
+    mask = new_mask;
+    types = torch::cat({torch::zeros({ids.size(0), prompt}, types.options()), types}, 1);
+    x = embeddings->combine(word, types,
+                            embeddings->sequential_positions(ids.size(0), word.size(1), ids.device()));
+  } else {
+    x = embeddings->forward(ids, types);
+  }
   const auto mask_add = additive_attention_mask(mask, x.scalar_type());
   for (std::size_t i = 0; i < encoder->size(); ++i) x = encoder->at(i)->forward(x, mask_add);
   EncoderOutput out;
   out.last_hidden_state = x;
   out.attention_mask = mask;
+  out.prompt_tokens = prompt;
   if (has_pooler()) out.pooled = pooler->forward(x);
   return out;
 }

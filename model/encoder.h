@@ -100,6 +100,14 @@ class EmbeddingsImpl : public torch::nn::Module {
   explicit EmbeddingsImpl(const EncoderConfig& config);
   // input_ids, token_type_ids [B, S] (int64); returns [B, S, H].
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids);
+  // Word embeddings given (e.g. with prompt vectors prepended), positions and token types added,
+  // then LayerNorm and dropout: transformers' path for inputs_embeds.
+  torch::Tensor combine(const torch::Tensor& word, const torch::Tensor& token_type_ids,
+                        const torch::Tensor& positions);
+  // The positions transformers uses for inputs_embeds: 0.. (BERT) or pad+1.. (RoBERTa), padding
+  // included (it cannot see which rows are padding).
+  torch::Tensor sequential_positions(std::int64_t batch, std::int64_t length,
+                                     const torch::Device& device) const;
   // The position ids the family uses for these inputs.
   torch::Tensor position_ids(const torch::Tensor& input_ids) const;
 
@@ -133,6 +141,7 @@ TORCH_MODULE(Pooler);
 
 struct EncoderOutput {
   torch::Tensor last_hidden_state;  // [B, S, H] (S includes prompt vectors an embeddings hook added)
+  std::int64_t prompt_tokens = 0;   // vectors an embeddings hook put in front of the sequence
   torch::Tensor pooled;             // [B, H] when the model has a pooler, else undefined
   torch::Tensor attention_mask;     // [B, S] the mask actually used
 };

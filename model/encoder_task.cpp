@@ -102,7 +102,7 @@ EncoderForTaskImpl::EncoderForTaskImpl(const EncoderConfig& c, HeadKind head, st
 TaskOutput EncoderForTaskImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                                        const torch::Tensor& token_type_ids) {
   auto enc = base->forward(input_ids, attention_mask, token_type_ids);
-  TaskOutput out{enc.last_hidden_state, enc.pooled, {}, enc.attention_mask};
+  TaskOutput out{enc.last_hidden_state, enc.pooled, {}, enc.attention_mask, enc.prompt_tokens};
   if (head_ == HeadKind::sequence) {
     out.logits = !roberta_head_.is_empty() ? roberta_head_->forward(enc.last_hidden_state)
                                            : linear_head_->forward(dropout_->forward(enc.pooled));

@@ -63,7 +63,8 @@ struct TaskOutput {
   torch::Tensor last_hidden_state;  // [B, S, H]
   torch::Tensor pooled;             // [B, H] when the backbone has a pooler
   torch::Tensor logits;  // [B, L] (sequence), [B, S, L] (token), [B, S, V] (mlm); undefined without a head
-  torch::Tensor attention_mask;  // [B, S]
+  torch::Tensor attention_mask;    // [B, S]
+  std::int64_t prompt_tokens = 0;  // prompt vectors in front (token logits include them, as in HF PEFT)
 };
 
 // The backbone under "bert" / "roberta" and the head under "classifier".

@@ -66,7 +66,8 @@ class TensorHook : public torch::nn::Module {
   virtual torch::Tensor forward(const torch::Tensor& x) = 0;
 };
 
-// Prepends vectors to the input embeddings: returns {embeddings [B, P+S, H], mask [B, P+S]}.
+// Prepends vectors to the word embeddings [B, S, H] (before positions, token types and LayerNorm,
+// as Hugging Face PEFT passes inputs_embeds): returns {embeddings [B, P+S, H], mask [B, P+S]}.
 class EmbeddingHook : public torch::nn::Module {
  public:
   virtual std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& embeddings,

@@ -16,6 +16,7 @@
 #include "peft/modules/ia3.h"
 #include "peft/modules/lora.h"
 #include "peft/modules/prefix.h"
+#include "peft/modules/prompt.h"
 #include "peft/spec/methods/lora_spec.h"
 #include "peft/spec/methods/prefix_ia3_specs.h"
 
@@ -96,9 +97,11 @@ T most_common(const std::vector<T>& v) {
 }
 
 // ------------------------------------------------------------------------------------------
-void export_hf(PeftModel& m, const std::vector<nlohmann::json>& layers, const ExportInfo& info,
-               const fs::path& out) {
-  const auto used = methods_used(layers);
+void export_hf(PeftModel& m, const std::vector<nlohmann::json>& layers, const PeftConfig& config,
+               const ExportInfo& info, const fs::path& out) {
+  auto used = methods_used(layers);
+  const auto model_level = config.resolve_embeddings(dims_of(m.base()->config(), m.base()->has_pooler()));
+  for (auto it = model_level.begin(); it != model_level.end(); ++it) used.insert(it.key());
   if (used.size() != 1)
     cannot("hf-peft", "a configuration with " + std::to_string(used.size()) + " methods",
            "an HF PEFT adapter holds one method (write one per method)");
@@ -217,6 +220,24 @@ void export_hf(PeftModel& m, const std::vector<nlohmann::json>& layers, const Ex
         "hf-peft prefix: HF PEFT shifts BERT/RoBERTa positions by {} (the prefix length); autopeft does "
         "not, so outputs there differ slightly from ours",
         *lengths.begin());
+  } else if (method == "prompt_tuning" || method == "p_tuning") {
+    const auto& o = model_level[method];
+    auto prompt = std::dynamic_pointer_cast<PromptEmbedding>(m.base()->embedding_hook());
+    torch::NoGradGuard g;
+    // HF PEFT saves the prompt vectors themselves (for P-tuning: its encoder's output).
+    tensors.emplace_back("prompt_embeddings", prompt->table().detach().clone());
+    j["peft_type"] = method == "prompt_tuning" ? "PROMPT_TUNING" : "P_TUNING";
+    j["num_virtual_tokens"] = o.at("length");
+    j["token_dim"] = cfg.hidden_size;
+    j["num_transformer_submodules"] = 1;
+    j["num_attention_heads"] = cfg.num_heads;
+    j["num_layers"] = cfg.num_layers;
+    if (method == "prompt_tuning") {
+      j["prompt_tuning_init"] = "RANDOM";
+    } else {
+      j["encoder_reparameterization_type"] = o.at("encoder") == "mlp" ? "MLP" : "LSTM";
+      j["encoder_hidden_size"] = o.at("hidden");
+    }
   } else {
     cannot("hf-peft", method,
            "HF PEFT has no " + method + " (bottleneck adapters live in AdapterHub: --format adapters)");
@@ -266,6 +287,9 @@ void export_adapters(PeftModel& m, const std::vector<nlohmann::json>& layers, co
   std::vector<nlohmann::ordered_json> parts;
   Tensors tensors;
   const auto used = methods_used(layers);
+  if (!config.resolve_embeddings(dims_of(cfg, m.base()->has_pooler())).empty())
+    cannot("adapters", "prompt tuning / P-tuning",
+           "AdapterHub's prompt-tuning key names are not verified yet");
   if (used.count("ia3"))
     cannot("adapters", "ia3",
            "AdapterHub's IA3 scales intermediate.dense before the activation, ours (as HF PEFT) after");
@@ -459,7 +483,7 @@ void export_peft(PeftModel& model, const PeftConfig& config, ExportFormat format
         write_json(staging / "peft_config.json", config.to_json());
         model.save_weights((staging / "peft_weights.safetensors").string());
         break;
-      case ExportFormat::hf_peft: export_hf(model, model.layers(), info, staging); break;
+      case ExportFormat::hf_peft: export_hf(model, model.layers(), config, info, staging); break;
       case ExportFormat::adapters: export_adapters(model, model.layers(), config, info, staging); break;
     }
   } catch (...) {

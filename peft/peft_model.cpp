@@ -11,6 +11,7 @@
 #include "peft/modules/ia3.h"
 #include "peft/modules/lora.h"
 #include "peft/modules/prefix.h"
+#include "peft/modules/prompt.h"
 #include "peft/spec/methods/lora_spec.h"
 #include "peft/spec/methods/prefix_ia3_specs.h"
 
@@ -85,6 +86,22 @@ void install_prefix(InstallContext& ctx, std::int64_t layer, const nlohmann::jso
   ctx.prefix_layers.emplace_back(layer, o);
 }
 
+void install_prompt(InstallContext& ctx, std::int64_t, const nlohmann::json& o) {
+  const auto N = o.at("length").get<std::int64_t>();
+  torch::Tensor init;
+  if (o.at("init") == "vocab") {  // HF PEFT's SAMPLE_VOCAB: random rows of the word embeddings
+    const auto& w = ctx.model.embeddings->word_embeddings->weight;
+    init = w.index_select(0, torch::randint(w.size(0), {N}, torch::kLong)).detach();
+  }
+  ctx.model.set_embedding_hook(std::make_shared<PromptEmbedding>(N, ctx.dims.hidden, "none", 0, init));
+}
+
+void install_p_tuning(InstallContext& ctx, std::int64_t, const nlohmann::json& o) {
+  ctx.model.set_embedding_hook(std::make_shared<PromptEmbedding>(
+      o.at("length").get<std::int64_t>(), ctx.dims.hidden, o.at("encoder").get<std::string>(),
+      o.at("hidden").get<std::int64_t>()));
+}
+
 // Work that needs every layer's modules first.
 void finish(InstallContext& ctx) {
   for (auto& [p, hook] : ctx.adapter_hooks) ctx.model.residual(p)->set_hook(hook);
@@ -120,13 +137,15 @@ const std::vector<std::pair<std::string, Installer>>& installers() {
       {"parallel_adapter", install_parallel},
       {"prefix", install_prefix},
       {"ia3", install_ia3},
+      {"prompt_tuning", install_prompt},
+      {"p_tuning", install_p_tuning},
   };
   return list;
 }
 
 bool is_peft_parameter(const std::string& name) {
   // Everything registered by peft/ lives under these module names.
-  if (name.rfind("prefix_generator.", 0) == 0) return true;
+  if (name.rfind("prefix_generator.", 0) == 0 || name.rfind("embedding_hook.", 0) == 0) return true;
   for (const char* part : {".lora.", ".ia3.", ".hook.", ".prefix."})
     if (name.find(part) != std::string::npos) return true;
   return false;
@@ -152,6 +171,10 @@ PeftModel::PeftModel(model::EncoderModel base, const PeftConfig& config, const s
          installers())  // registry order, so results do not depend on JSON order
       if (layers_[i].contains(name)) install(ctx, static_cast<std::int64_t>(i), layers_[i][name]);
   finish(ctx);
+  const auto model_level = config.resolve_embeddings(dims, source);
+  for (auto m = model_level.begin(); m != model_level.end(); ++m)
+    for (const auto& [name, install] : installers())
+      if (name == m.key()) install(ctx, -1, m.value());
   // New modules take the backbone's device and dtype.
   const auto& ref = base_->embeddings->word_embeddings->weight;
   base_->to(ref.device(), ref.scalar_type());
@@ -180,7 +203,13 @@ std::int64_t PeftModel::trainable_count() const {
 std::vector<std::pair<std::string, torch::Tensor>> PeftModel::stored_tensors() {
   std::vector<std::pair<std::string, torch::Tensor>> out;
   for (const auto& [name, p] : named_parameters())
-    if (name.rfind("prefix_generator.", 0) != 0) out.emplace_back(name, p.detach());
+    if (name.rfind("prefix_generator.", 0) != 0 && name.rfind("embedding_hook.", 0) != 0)
+      out.emplace_back(name, p.detach());
+  // Prompts: the vectors themselves (P-tuning: its encoder's output), as HF PEFT saves them.
+  if (auto prompt = std::dynamic_pointer_cast<PromptEmbedding>(base_->embedding_hook())) {
+    torch::NoGradGuard g;
+    out.emplace_back("embedding_hook.prompt_table", prompt->table().detach().clone());
+  }
   // Prefixes still behind the generator: their ejected tables, computed without changing the model.
   torch::NoGradGuard g;
   for (std::size_t i = 0; i < base_->encoder->size(); ++i) {

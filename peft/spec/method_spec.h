@@ -28,6 +28,9 @@ class MethodSpec {
   virtual ~MethodSpec() = default;
   virtual std::string name() const = 0;     // the key in a layer's config, e.g. "lora"
   virtual std::string summary() const = 0;  // one line for --help and docs
+  // Model-level methods (prompt tuning, P-tuning) act on the input embeddings once, not per
+  // layer; a config lists them under "embeddings".
+  virtual bool model_level() const { return false; }
   // Validates the options of one layer and returns them with every default filled in. Errors are
   // UserError naming `where` plus the field (e.g. "layers.3.lora.r").
   virtual nlohmann::json normalise(const nlohmann::json& options, const std::string& where,

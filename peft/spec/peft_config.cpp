@@ -8,11 +8,17 @@ namespace autopeft::peft {
 
 namespace {
 
-void check_layer_modules(const nlohmann::json& modules, const std::string& where) {
+void check_layer_modules(const nlohmann::json& modules, const std::string& where, bool model_level = false) {
   if (!modules.is_object())
     throw_user_error(where, "must be an object of method -> options, got " + modules.dump());
-  for (auto it = modules.begin(); it != modules.end(); ++it)
-    MethodRegistry::instance().get(it.key(), where + "." + it.key());
+  for (auto it = modules.begin(); it != modules.end(); ++it) {
+    const auto& spec = MethodRegistry::instance().get(it.key(), where + "." + it.key());
+    if (spec.model_level() != model_level)
+      throw_user_error(where + "." + it.key(),
+                       model_level ? "a per-layer method; list it under all_layers or layers"
+                                   : "acts on the input embeddings; list it under \"embeddings\"");
+  }
+  if (model_level && modules.size() > 1) throw_user_error(where, "at most one model-level method");
 }
 
 std::int64_t layer_index(const std::string& key, const std::string& where) {
@@ -34,11 +40,12 @@ PeftConfig PeftConfig::from_json(const nlohmann::json& j, const std::string& sou
   if (!j.is_object()) throw_user_error(source, "a PeftConfig must be a JSON object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     static const std::set<std::string> known = {
-        "autopeft_peft_config", "name", "all_layers", "layers", "leave_out", "prefix_mlp"};
+        "autopeft_peft_config", "name", "all_layers", "layers", "leave_out", "prefix_mlp", "embeddings"};
     if (!known.count(it.key()))
       throw_user_error(
           source + ": " + it.key(),
-          "unknown key (known: autopeft_peft_config, name, all_layers, layers, leave_out, prefix_mlp)");
+          "unknown key (known: autopeft_peft_config, name, all_layers, layers, leave_out, prefix_mlp, "
+          "embeddings)");
   }
   if (!j.contains("autopeft_peft_config") || !j["autopeft_peft_config"].is_number_integer())
     throw_user_error(source + ": autopeft_peft_config", "missing schema version (1)");
@@ -72,6 +79,10 @@ PeftConfig PeftConfig::from_json(const nlohmann::json& j, const std::string& sou
       c.leave_out.insert(v.get<std::int64_t>());
     }
   }
+  if (j.contains("embeddings") && !j["embeddings"].is_null()) {
+    check_layer_modules(j["embeddings"], source + ": embeddings", true);
+    c.embeddings = j["embeddings"];
+  }
   if (j.contains("prefix_mlp")) {
     const auto& p = j["prefix_mlp"];
     only_keys(p, {"hidden"}, source + ": prefix_mlp");
@@ -104,6 +115,7 @@ nlohmann::json PeftConfig::to_json() const {
   }
   if (!leave_out.empty()) j["leave_out"] = leave_out;
   j["prefix_mlp"] = prefix_mlp;
+  if (!embeddings.is_null()) j["embeddings"] = embeddings;
   return j;
 }
 
@@ -134,6 +146,17 @@ std::vector<nlohmann::json> PeftConfig::resolve(const ModelDims& dims, const std
   return out;
 }
 
+nlohmann::json PeftConfig::resolve_embeddings(const ModelDims& dims, const std::string& source) const {
+  nlohmann::json out = nlohmann::json::object();
+  if (embeddings.is_null()) return out;
+  for (auto m = embeddings.begin(); m != embeddings.end(); ++m) {
+    const auto where = source + ": embeddings." + m.key();
+    auto n = MethodRegistry::instance().get(m.key(), where).normalise(m.value(), where, dims);
+    if (!n.is_null()) out[m.key()] = std::move(n);
+  }
+  return out;
+}
+
 nlohmann::json CountReport::to_json() const {
   nlohmann::ordered_json j;
   j["trainable"] = trainable;
@@ -159,6 +182,9 @@ CountReport count_parameters(const PeftConfig& config, const ModelDims& dims, co
       }
     total += spec.shared_counts(using_layers, config.globals(), dims);
   }
+  const auto model_level = config.resolve_embeddings(dims);
+  for (auto m = model_level.begin(); m != model_level.end(); ++m)
+    total += MethodRegistry::instance().find(m.key())->layer_counts(m.value(), dims);
   r.trainable = total.trainable;
   r.stored = total.stored;
   r.head = head_parameters(dims, head, labels);

@@ -6,7 +6,8 @@
 //    "all_layers": {"lora": {"r": 8}},             modules of every layer not listed in "layers"
 //    "layers": {"3": {"serial_adapter": {"size": 64}}, ...},   a layer's own modules (replace all_layers)
 //    "leave_out": [0, 1],                          layers with no module at all
-//    "prefix_mlp": {"hidden": 512}}                the shared prefix reparametrisation
+//    "prefix_mlp": {"hidden": 512},                the shared prefix reparametrisation
+//    "embeddings": {"prompt_tuning": {"length": 20}}}  model-level methods (at most one)
 // Method names and options: see the method specs (peft/spec/methods/), listed by
 // `autopeft peft methods`. A size field of 0 means "no module"; options beside it are an error.
 #include <map>
@@ -27,6 +28,7 @@ struct PeftConfig {
   std::map<std::int64_t, nlohmann::json> layers;  // explicit layers
   std::set<std::int64_t> leave_out;
   nlohmann::json prefix_mlp = {{"hidden", 512}};
+  nlohmann::json embeddings;  // object of model-level method -> options, or null
 
   // Parses and checks the structure (unknown keys and methods, types); `source` names the file.
   static PeftConfig from_json(const nlohmann::json& j, const std::string& source);
@@ -38,6 +40,8 @@ struct PeftConfig {
   // with defaults filled in (absent modules dropped). Errors (layer out of range, bad options)
   // name the field, e.g. "cfg.json: layers.3.lora.r".
   std::vector<nlohmann::json> resolve(const ModelDims& dims, const std::string& source = "config") const;
+  // The model-level modules (method -> normalised options), an empty object when none.
+  nlohmann::json resolve_embeddings(const ModelDims& dims, const std::string& source = "config") const;
 };
 
 struct CountReport {

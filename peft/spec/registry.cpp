@@ -4,6 +4,7 @@
 #include "peft/spec/methods/adapter_specs.h"
 #include "peft/spec/methods/lora_spec.h"
 #include "peft/spec/methods/prefix_ia3_specs.h"
+#include "peft/spec/methods/prompt_specs.h"
 
 namespace autopeft::peft {
 
@@ -13,6 +14,8 @@ void register_methods(MethodRegistry& registry) {
   registry.add(std::make_unique<methods::ParallelAdapterSpec>());
   registry.add(std::make_unique<methods::PrefixSpec>());
   registry.add(std::make_unique<methods::Ia3Spec>());
+  registry.add(std::make_unique<methods::PromptTuningSpec>());
+  registry.add(std::make_unique<methods::PTuningSpec>());
 }
 
 }  // namespace autopeft::peft

@@ -3,6 +3,7 @@
 
 #include "peft/modules/lora.h"
 #include "peft/modules/prefix.h"
+#include "peft/modules/prompt.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -140,6 +141,26 @@ TEST_F(PeftExportTest, InexpressibleConfigsNameThePartAndWriteNothing) {
       EXPECT_NE(std::string(e.what()).find("cannot express"), std::string::npos) << e.what();
     }
     EXPECT_FALSE(std::filesystem::exists(out)) << out;
+  }
+}
+
+TEST_F(PeftExportTest, HfPeftPromptTuningAndPTuningStoreThePromptVectors) {
+  for (const std::string method : {"prompt_tuning", "p_tuning"}) {
+    const auto config = PeftConfig::from_json(
+        {{"autopeft_peft_config", 1}, {"embeddings", {{method, {{"length", 5}}}}}}, method);
+    PeftModel pm(task->base, config);
+    const auto out = (tmp / method).string();
+    export_peft(pm, config, ExportFormat::hf_peft, {}, out);
+    const auto j = read_json(out + "/adapter_config.json");
+    EXPECT_EQ(j["peft_type"], method == "prompt_tuning" ? "PROMPT_TUNING" : "P_TUNING");
+    EXPECT_EQ(j["num_virtual_tokens"], 5);
+    auto t = model::load_safetensors(out + "/adapter_model.safetensors");
+    EXPECT_EQ(t.at("prompt_embeddings").sizes(), (std::vector<int64_t>{5, 32}));
+    torch::NoGradGuard g;
+    EXPECT_TENSOR_NEAR(t.at("prompt_embeddings"),
+                       std::dynamic_pointer_cast<PromptEmbedding>(task->base->embedding_hook())->table(),
+                       0.0);
+    task->base->set_embedding_hook(nullptr);
   }
 }
 

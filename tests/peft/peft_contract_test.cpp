@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "model/encoder_task.h"
 #include "peft/modules/lora.h"
+#include "peft/modules/prompt.h"
 #include "peft/peft_model.h"
 #include "peft/spec/peft_config.h"
 #include "peft/spec/presets.h"
@@ -34,7 +35,10 @@ model::EncoderModel random_model(const std::string& type) {
 
 PeftConfig config_with(const std::string& method, const nlohmann::json& options,
                        std::vector<std::int64_t> leave_out = {}) {
-  nlohmann::json j = {{"autopeft_peft_config", 1}, {"all_layers", {{method, options}}}};
+  // Model-level methods (prompts) go under "embeddings", the others on every layer.
+  const bool model_level = MethodRegistry::instance().find(method)->model_level();
+  nlohmann::json j = {{"autopeft_peft_config", 1},
+                      {model_level ? "embeddings" : "all_layers", {{method, options}}}};
   if (!leave_out.empty()) j["leave_out"] = leave_out;
   return PeftConfig::from_json(j, "test");
 }
@@ -108,9 +112,11 @@ TEST_P(PeftContractTest, ClosedFormCountsEqualTheBuiltModel) {
          {{GetParam().method,
            spec().identity_example().is_null() ? spec().example() : spec().identity_example()}}}}},
       {"prefix_mlp", {{"hidden", 24}}}};
-  configs.push_back(PeftConfig::from_json(varied, "varied"));
-  varied["prefix_mlp"]["hidden"] = 0;  // flat prefixes
-  configs.push_back(PeftConfig::from_json(varied, "flat"));
+  if (!spec().model_level()) {
+    configs.push_back(PeftConfig::from_json(varied, "varied"));
+    varied["prefix_mlp"]["hidden"] = 0;  // flat prefixes
+    configs.push_back(PeftConfig::from_json(varied, "flat"));
+  }
   for (const auto& cfg : configs) {
     auto m = random_model(GetParam().family);
     const auto closed = count_parameters(cfg, dims_for(m));
@@ -145,7 +151,10 @@ TEST_P(PeftContractTest, SaveThenLoadIsBitExact) {
   }
   // A file for another configuration is refused with the names.
   auto m3 = random_model(GetParam().family);
-  PeftModel c(m3, config_with(GetParam().method, spec().example(), {1}));
+  auto other_options = spec().example();
+  if (spec().model_level()) other_options["length"] = other_options["length"].get<int>() + 1;
+  PeftModel c(m3, spec().model_level() ? config_with(GetParam().method, other_options)
+                                       : config_with(GetParam().method, other_options, {1}));
   EXPECT_THROW(c.load_weights((tmp / "w.safetensors").string()), UserError);
 }
 
@@ -223,6 +232,32 @@ TEST_F(PeftMethodTest, PrefixPaddingInvarianceAndEjectedTableGivesTheMlpOutputs)
     peft.eject_prefix();
     EXPECT_TENSOR_NEAR(m->forward(torch::tensor({{5, 8, 15, 16}})).last_hidden_state, alone, 1e-6) << family;
     EXPECT_EQ(peft.trainable_count(), stored);  // after ejection what trains is what is stored
+  }
+}
+
+TEST_F(PeftMethodTest, PromptsArePrependedToTheWordEmbeddingsAsHfPeftDoes) {
+  for (const std::string family : {"bert", "roberta"}) {
+    auto m = random_model(family);
+    PeftModel peft(
+        m, PeftConfig::from_json(
+               {{"autopeft_peft_config", 1}, {"embeddings", {{"prompt_tuning", {{"length", 3}}}}}}, "p"));
+    torch::NoGradGuard g;
+    auto ids = torch::tensor({{5, 8, 15, 16}});
+    auto out = m->forward(ids);
+    EXPECT_EQ(out.prompt_tokens, 3);
+    EXPECT_EQ(out.last_hidden_state.size(1), 7);
+    // Independent: word embeddings with the prompts in front, then positions over all 7 tokens
+    // (from pad + 1 for RoBERTa), token type 0, LayerNorm; then the unchanged encoder stack.
+    auto prompt = std::dynamic_pointer_cast<PromptEmbedding>(m->embedding_hook());
+    auto word =
+        torch::cat({prompt->prompt_embeddings.unsqueeze(0), m->embeddings->word_embeddings->forward(ids)}, 1);
+    const std::int64_t start = family == "bert" ? 0 : 2;
+    auto x = word + m->embeddings->position_embeddings->weight.narrow(0, start, 7).unsqueeze(0) +
+             m->embeddings->token_type_embeddings->weight[0];
+    x = m->embeddings->LayerNorm->forward(x);
+    auto mask_add = model::additive_attention_mask(torch::ones({1, 7}), torch::kFloat);
+    for (std::size_t l = 0; l < m->encoder->size(); ++l) x = m->encoder->at(l)->forward(x, mask_add);
+    EXPECT_TENSOR_NEAR(out.last_hidden_state, x, 1e-5) << family;
   }
 }
 
