@@ -9,6 +9,7 @@ set(AUTOPEFT_RANKS
   autopeft_core 0           # torch-free: errors, logging, version (used by every library)
   autopeft_model_format 5   # torch-free: safetensors, config.json, checkpoint folders
   autopeft_peft_spec 10     # torch-free: PeftConfig schema, method descriptors, closed-form counts
+  autopeft_task 15           # torch-free: task files, data readers, metrics
   autopeft_search 20        # torch-free: Eigen + NLopt
   autopeft_studies 30       # torch-free: SQLite storage, controller, trial-runner interface
   autopeft_model 40         # LibTorch: checkpoints, tokenizers, backbones
