@@ -1,4 +1,5 @@
 #include "search/gaussian_process.h"
+#include "search/gp_fit.h"
 
 #include <gtest/gtest.h>
 
@@ -105,6 +106,59 @@ TEST(GaussianProcessTest, DuplicatePointsWithoutNoiseGetJitter) {
   gp.fit(X, y);
   EXPECT_GT(gp.jitter(), 0.0);
   EXPECT_TRUE(std::isfinite(gp.log_marginal_likelihood()));
+}
+
+}  // namespace
+}  // namespace autopeft::search
+
+namespace autopeft::search {
+namespace {
+
+class GpFitTest : public autopeft::testing::SeededTest {};
+
+TEST_F(GpFitTest, RecoversLengthscalesOfDataDrawnFromAKnownGp) {
+  const int n = 120, d = 2;
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::normal_distribution<double> g;
+  Eigen::MatrixXd X(n, d);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < d; ++j) X(i, j) = u(rng);
+  Kernel truth(KernelType::matern52, d);
+  Eigen::VectorXd t(3);
+  t << std::log(0.2), std::log(0.8), 0.0;
+  truth.set_params(t);
+  Eigen::MatrixXd K = truth.matrix(X, X);
+  K.diagonal().array() += 1e-3;
+  Eigen::VectorXd z(n);
+  for (int i = 0; i < n; ++i) z[i] = g(rng);
+  const Eigen::VectorXd y = K.llt().matrixL() * z;
+
+  GaussianProcess gp(KernelType::matern52, d);
+  gp.fit(X, y);
+  const double before = gp.log_marginal_likelihood();
+  const auto r = fit_hyperparameters(gp, X, y, {});
+  EXPECT_GT(gp.log_marginal_likelihood(), before);
+  EXPECT_GT(r.evaluations, 10);
+  const auto theta = gp.params();
+  const double l1 = std::exp(theta[0]), l2 = std::exp(theta[1]);
+  EXPECT_GT(l1, 0.1);
+  EXPECT_LT(l1, 0.4);
+  EXPECT_GT(l2, 0.4);
+  EXPECT_LT(l2, 2.5);
+  EXPECT_LT(gp.noise(), 0.05);
+}
+
+TEST_F(GpFitTest, PriorGradientMatchesFiniteDifferences) {
+  Eigen::VectorXd theta(6);
+  theta << 0.3, -1.2, 2.0, 0.5, -6.0, 0.7;
+  Eigen::VectorXd g;
+  log_prior(theta, 3, &g);
+  for (int j = 0; j < 6; ++j) {
+    Eigen::VectorXd a = theta, b = theta;
+    a[j] += 1e-6;
+    b[j] -= 1e-6;
+    EXPECT_NEAR(g[j], (log_prior(a, 3, nullptr) - log_prior(b, 3, nullptr)) / 2e-6, 1e-6);
+  }
 }
 
 }  // namespace
