@@ -61,6 +61,24 @@ void GaussianProcess::predict(const Eigen::MatrixXd& Xs, Eigen::VectorXd& mean,
         std::max(0.0, kernel_(Xs.row(i).transpose(), Xs.row(i).transpose()) - V.col(i).squaredNorm());
 }
 
+void GaussianProcess::predict_with_gradient(const Eigen::VectorXd& x, double& mean, double& variance,
+                                            Eigen::VectorXd& dmean, Eigen::VectorXd& dvariance) const {
+  const auto n = X_.rows();
+  const int d = kernel_.dims();
+  Eigen::VectorXd ks(n);
+  Eigen::MatrixXd dks(n, d);  // row i: d k(x, x_i) / dx
+  for (Eigen::Index i = 0; i < n; ++i) {
+    ks[i] = kernel_(x, X_.row(i).transpose());
+    dks.row(i) = kernel_.gradient_x(x, X_.row(i).transpose()).transpose();
+  }
+  mean = ks.dot(alpha_) + mean_;
+  dmean = dks.transpose() * alpha_;
+  const Eigen::VectorXd v = llt_.solve(ks);  // K^-1 k*
+  // k(x, x) is constant for stationary kernels: d var / dx = -2 (dk*/dx)^T K^-1 k*.
+  variance = std::max(0.0, kernel_(x, x) - ks.dot(v));
+  dvariance = -2.0 * dks.transpose() * v;
+}
+
 double GaussianProcess::log_marginal_likelihood() const {
   const auto n = static_cast<double>(y_.size());
   const Eigen::VectorXd r = (y_.array() - mean_).matrix();

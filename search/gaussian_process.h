@@ -33,6 +33,11 @@ class GaussianProcess {
   // Posterior mean and variance of the latent function at the rows of Xs.
   void predict(const Eigen::MatrixXd& Xs, Eigen::VectorXd& mean, Eigen::VectorXd& variance) const;
 
+  // Mean and variance at one point, with their gradients with respect to x.
+  void predict_with_gradient(const Eigen::VectorXd& x, double& mean, double& variance, Eigen::VectorXd& dmean,
+                             Eigen::VectorXd& dvariance) const;
+  int num_observations() const { return static_cast<int>(y_.size()); }
+
   double log_marginal_likelihood() const;
   Eigen::VectorXd log_marginal_likelihood_gradient() const;
 

@@ -45,6 +45,21 @@ Eigen::MatrixXd Kernel::matrix(const Eigen::MatrixXd& X, const Eigen::MatrixXd& 
   return K;
 }
 
+Eigen::VectorXd Kernel::gradient_x(const Eigen::Ref<const Eigen::VectorXd>& x,
+                                   const Eigen::Ref<const Eigen::VectorXd>& y) const {
+  const double s2 = std::exp(theta_[dims_]);
+  Eigen::VectorXd scaled(dims_);  // (x_i - y_i) / l_i^2
+  double r2 = 0;
+  for (int i = 0; i < dims_; ++i) {
+    const double l2 = std::exp(2.0 * theta_[i]);
+    scaled[i] = (x[i] - y[i]) / l2;
+    r2 += (x[i] - y[i]) * (x[i] - y[i]) / l2;
+  }
+  if (type_ == KernelType::rbf) return -s2 * std::exp(-0.5 * r2) * scaled;
+  const double r = std::sqrt(r2);
+  return -s2 * 5.0 / 3.0 * (1.0 + kSqrt5 * r) * std::exp(-kSqrt5 * r) * scaled;
+}
+
 std::vector<Eigen::MatrixXd> Kernel::gradients(const Eigen::MatrixXd& X) const {
   const auto n = X.rows();
   const double s2 = std::exp(theta_[dims_]);

@@ -28,6 +28,9 @@ class Kernel {
                     const Eigen::Ref<const Eigen::VectorXd>& y) const;
   // K(X, Y): rows of X against rows of Y.
   Eigen::MatrixXd matrix(const Eigen::MatrixXd& X, const Eigen::MatrixXd& Y) const;
+  // d k(x, y) / dx.
+  Eigen::VectorXd gradient_x(const Eigen::Ref<const Eigen::VectorXd>& x,
+                             const Eigen::Ref<const Eigen::VectorXd>& y) const;
   // dK(X, X)/dtheta_j for every j.
   std::vector<Eigen::MatrixXd> gradients(const Eigen::MatrixXd& X) const;
 
