@@ -1,0 +1,72 @@
+#include "studies/controller.h"
+
+#include <cmath>
+#include <random>
+#include <set>
+
+#include "core/errors.h"
+
+namespace autopeft::studies {
+
+namespace {
+std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t z = a + 0x9E3779B97F4A7C15ULL * (b + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+}  // namespace
+
+std::int64_t counted_trials(const std::vector<TrialRecord>& trials) {
+  std::int64_t n = 0;
+  for (const auto& t : trials) n += t.state == TrialState::complete || t.state == TrialState::pruned;
+  return n;
+}
+
+TrialRecord ask(Storage& storage, const StudyRecord& study, const std::string& worker) {
+  if (auto waiting = storage.claim_waiting(study.id, worker, epoch_seconds())) return *waiting;
+  const auto spec = StudySpec::from_definition(study.definition);
+  const auto space = spec.search_space();
+  if (spec.sampler == "gp")
+    throw_user_error("sampler",
+                     "the GP sampler's proposal loop is not built yet (the search issue); use "
+                     "\"sampler\": {\"type\": \"random\"} for now");
+  const auto trials = storage.trials(study.id);
+  std::int64_t proposals = 0;
+  std::set<std::string> seen;
+  for (const auto& t : trials) {
+    proposals = std::max(proposals, t.proposal + 1);
+    if (t.state != TrialState::failed) seen.insert(t.params.dump());
+  }
+  // Random search: seeded by the study seed and the proposal index, so a resumed study repeats
+  // the uninterrupted one's proposals.
+  std::mt19937_64 rng(mix(study.seed, static_cast<std::uint64_t>(proposals)));
+  nlohmann::json params = space.sample(rng);
+  for (int attempt = 0; attempt < 1000 && seen.count(params.dump()); ++attempt) params = space.sample(rng);
+  if (seen.count(params.dump()))
+    throw_user_error(study.name,
+                     "the search space has no configuration left that was not evaluated or pending");
+  return storage.start_trial(study.id, params, worker, proposals, epoch_seconds());
+}
+
+void tell(Storage& storage, const StudyRecord& study, std::int64_t number, TrialState state,
+          const std::vector<double>& values, const std::string& reason) {
+  for (const auto& t : storage.trials(study.id)) {
+    if (t.number != number) continue;
+    if (t.state != TrialState::running)
+      throw_user_error("--trial " + std::to_string(number),
+                       "the trial is " + std::string(state_name(t.state)) +
+                           ", not running: finished trials are immutable");
+    if (state == TrialState::complete && values.size() != study.objectives.size())
+      throw_user_error("--values", std::to_string(values.size()) + " values for " +
+                                       std::to_string(study.objectives.size()) + " objectives");
+    for (double v : values)
+      if (!std::isfinite(v))
+        throw_user_error("--values", "values must be finite (report a failed trial instead)");
+    storage.finish_trial(t.id, state, state == TrialState::complete ? values : std::vector<double>{}, reason);
+    return;
+  }
+  throw_user_error("--trial " + std::to_string(number), "no such trial in study '" + study.name + "'");
+}
+
+}  // namespace autopeft::studies

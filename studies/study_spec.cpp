@@ -1,0 +1,118 @@
+#include "studies/study_spec.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "core/errors.h"
+
+namespace autopeft::studies {
+
+namespace fs = std::filesystem;
+
+StudySpec StudySpec::from_json(const nlohmann::json& j, const std::string& source,
+                               const std::string& base_dir) {
+  if (!j.is_object()) throw_user_error(source, "a study spec must be a JSON object");
+  static const std::set<std::string> known = {"study",  "runner",     "model",   "task",
+                                              "space",  "objectives", "sampler", "constraints",
+                                              "budget", "fidelity",   "seed"};
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (!known.count(it.key())) throw_user_error(source + ": " + it.key(), "unknown key");
+  StudySpec s;
+  s.definition = j;
+  if (!j.contains("study") || !j["study"].is_string() || j["study"].get<std::string>().empty())
+    throw_user_error(source + ": study", "required: the study's name");
+  s.name = j["study"];
+  s.runner = j.value("runner", std::string("trainer"));
+  if (s.runner != "trainer" && s.runner != "external")
+    throw_user_error(source + ": runner", "'" + s.runner + "' is not trainer or external");
+  if (!j.contains("space"))
+    throw_user_error(source + ": space", "required (a preset name or a list of dimensions)");
+  s.space = j["space"];
+  if (s.space.is_array())
+    search::SearchSpace::from_json(s.space, source + ": space");  // validates
+  else if (!s.space.is_string())
+    throw_user_error(source + ": space", "must be a preset name or a list of dimensions");
+
+  if (s.runner == "trainer") {
+    for (const char* key : {"model", "task"}) {
+      if (!j.contains(key) || !j[key].is_string())
+        throw_user_error(source + ": " + key, "required for a trainer study");
+      const auto p = fs::path(base_dir) / j[key].get<std::string>();
+      if (!fs::exists(p)) throw_user_error(source + ": " + key, p.string() + " does not exist");
+      s.definition[key] = fs::absolute(p).lexically_normal().string();
+    }
+  }
+  if (j.contains("objectives")) {
+    if (!j["objectives"].is_array() || j["objectives"].empty())
+      throw_user_error(source + ": objectives", "must be a non-empty list");
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < j["objectives"].size(); ++i) {
+      const auto& o = j["objectives"][i];
+      const auto where = source + ": objectives[" + std::to_string(i) + "]";
+      if (!o.is_object() || !o.contains("name") || !o["name"].is_string())
+        throw_user_error(where, "needs a name");
+      const auto dir = o.value("direction", std::string("maximize"));
+      if (dir != "minimize" && dir != "maximize")
+        throw_user_error(where + ".direction", "'" + dir + "' is not minimize or maximize");
+      if (!names.insert(o["name"].get<std::string>()).second)
+        throw_user_error(where, "objective named twice");
+      s.objectives.push_back({o["name"].get<std::string>(), dir});
+    }
+  } else if (s.runner == "external") {
+    throw_user_error(source + ": objectives", "required for an external study");
+  } else {
+    s.objectives = {{"task_metric", "maximize"}, {"params_percent", "minimize"}};
+  }
+  if (j.contains("sampler")) {
+    s.sampler = j["sampler"].value("type", std::string("gp"));
+    if (s.sampler != "gp" && s.sampler != "random")
+      throw_user_error(source + ": sampler.type", "'" + s.sampler + "' is not gp or random");
+  }
+  if (j.contains("budget")) {
+    const auto& b = j["budget"];
+    if (b.contains("trials")) {
+      if (!b["trials"].is_number_integer() || b["trials"].get<std::int64_t>() < 1)
+        throw_user_error(source + ": budget.trials", "must be a positive integer");
+      s.budget_trials = b["trials"].get<std::int64_t>();
+    }
+    if (b.contains("hours")) {
+      if (!b["hours"].is_number() || !(b["hours"].get<double>() > 0))
+        throw_user_error(source + ": budget.hours", "must be a positive number");
+      s.budget_hours = b["hours"].get<double>();
+    }
+  }
+  if (j.contains("seed")) {
+    if (!j["seed"].is_number_integer() || j["seed"].get<std::int64_t>() < 0)
+      throw_user_error(source + ": seed", "must be a non-negative integer");
+    s.seed = j["seed"].get<std::uint64_t>();
+  }
+  return s;
+}
+
+StudySpec StudySpec::from_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw_user_error(path, "cannot open the study spec");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw_user_error(path, std::string("invalid JSON: ") + e.what());
+  }
+  return from_json(j, path, fs::absolute(path).parent_path().string());
+}
+
+StudySpec StudySpec::from_definition(const nlohmann::json& stored) {
+  // Stored paths are absolute already.
+  return from_json(stored, "stored study", "/");
+}
+
+search::SearchSpace StudySpec::search_space() const {
+  if (space.is_array()) return search::SearchSpace::from_json(space, "space");
+  throw_user_error("space",
+                   "the preset space '" + space.get<std::string>() +
+                       "' is built from the PEFT registry by the search issue's presets, which do not "
+                       "exist yet; give the dimensions as a list");
+}
+
+}  // namespace autopeft::studies

@@ -1,0 +1,40 @@
+#pragma once
+// The study spec (`autopeft study create SPEC.json`): what a study searches and how. Paths are
+// relative to the spec's folder. Stored whole in the study file.
+//   {"study": "zdt1", "runner": "external",
+//    "space": [{"name": "x0", "type": "float", "low": 0, "high": 1}, ...],
+//    "objectives": [{"name": "f1", "direction": "minimize"}, ...],
+//    "sampler": {"type": "random"}, "budget": {"trials": 60}, "seed": 0}
+// and, for studies that train: "model", "task", "space" (a preset name or a custom space),
+// "constraints": {"params_percent_max": 2.0}, "fidelity": {...}; objectives default to the
+// task metric (maximize) and params_percent (minimize).
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "search/search_space.h"
+#include "studies/storage.h"
+
+namespace autopeft::studies {
+
+struct StudySpec {
+  std::string name;
+  std::string runner = "trainer";  // "trainer" or "external"
+  nlohmann::json space;            // preset name or custom list
+  std::vector<Objective> objectives;
+  std::string sampler = "gp";  // "gp" or "random"
+  std::optional<std::int64_t> budget_trials;
+  std::optional<double> budget_hours;
+  std::uint64_t seed = 0;
+  nlohmann::json definition;  // the whole spec as stored (paths made absolute)
+
+  static StudySpec from_json(const nlohmann::json& j, const std::string& source, const std::string& base_dir);
+  static StudySpec from_file(const std::string& path);
+  static StudySpec from_definition(const nlohmann::json& stored);
+  // The custom search space; UserError for a preset space (built from the PEFT registry by the
+  // search issue's presets) until those exist.
+  search::SearchSpace search_space() const;
+};
+
+}  // namespace autopeft::studies
