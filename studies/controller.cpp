@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/errors.h"
+#include "search/bo.h"
 
 namespace autopeft::studies {
 
@@ -27,10 +28,6 @@ TrialRecord ask(Storage& storage, const StudyRecord& study, const std::string& w
   if (auto waiting = storage.claim_waiting(study.id, worker, epoch_seconds())) return *waiting;
   const auto spec = StudySpec::from_definition(study.definition);
   const auto space = spec.search_space();
-  if (spec.sampler == "gp")
-    throw_user_error("sampler",
-                     "the GP sampler's proposal loop is not built yet (the search issue); use "
-                     "\"sampler\": {\"type\": \"random\"} for now");
   const auto trials = storage.trials(study.id);
   std::int64_t proposals = 0;
   std::set<std::string> seen;
@@ -38,14 +35,34 @@ TrialRecord ask(Storage& storage, const StudyRecord& study, const std::string& w
     proposals = std::max(proposals, t.proposal + 1);
     if (t.state != TrialState::failed) seen.insert(t.params.dump());
   }
-  // Random search: seeded by the study seed and the proposal index, so a resumed study repeats
-  // the uninterrupted one's proposals.
-  std::mt19937_64 rng(mix(study.seed, static_cast<std::uint64_t>(proposals)));
-  nlohmann::json params = space.sample(rng);
-  for (int attempt = 0; attempt < 1000 && seen.count(params.dump()); ++attempt) params = space.sample(rng);
-  if (seen.count(params.dump()))
-    throw_user_error(study.name,
-                     "the search space has no configuration left that was not evaluated or pending");
+  // Seeded by the study seed and the proposal index, so a resumed study repeats the
+  // uninterrupted one's proposals.
+  const std::uint64_t seed = mix(study.seed, static_cast<std::uint64_t>(proposals));
+  nlohmann::json params;
+  if (spec.sampler == "random") {
+    std::mt19937_64 rng(seed);
+    params = space.sample(rng);
+    for (int attempt = 0; attempt < 1000 && seen.count(params.dump()); ++attempt) params = space.sample(rng);
+    if (seen.count(params.dump()))
+      throw_user_error(study.name,
+                       "the search space has no configuration left that was not evaluated or pending");
+  } else {
+    std::vector<search::Observation> complete;
+    std::vector<nlohmann::json> pending;
+    for (const auto& t : trials) {
+      if (t.state == TrialState::running) pending.push_back(t.params);
+      if (t.state != TrialState::complete) continue;
+      search::Observation o{t.params, {}};
+      for (std::size_t k = 0; k < study.objectives.size(); ++k)
+        o.values.push_back(study.objectives[k].direction == "maximize" ? t.values[k] : -t.values[k]);
+      complete.push_back(std::move(o));
+    }
+    search::BoOptions options;
+    options.budget = static_cast<int>(spec.budget_trials.value_or(100));
+    search::BoState state{storage.study_attr(study.id, "bo_state")};
+    params = search::propose(space, complete, pending, seed, options, state);
+    storage.set_study_attr(study.id, "bo_state", state.gp_params);
+  }
   return storage.start_trial(study.id, params, worker, proposals, epoch_seconds());
 }
 

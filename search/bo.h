@@ -1,0 +1,48 @@
+#pragma once
+// One Bayesian-optimisation proposal, stateless given the history (the study stores it):
+//   - below the initial-design size (max(5, min(2d, budget/5)) unless set), a random point;
+//   - one objective: a GP (MAP hyper-parameters, warm-started) on the standardised outputs and
+//     log-EI over the best observation;
+//   - several objectives: ParEGO (Knowles 2006): a random weight vector from the simplex, the
+//     augmented Chebyshev scalarisation of the objectives normalised to [0, 1], a GP on it and
+//     log-EI (EHVI and NEHVI are the next step of the search issue);
+//   - pending points (running trials) enter as fantasies at the posterior mean (Kriging
+//     believer), so parallel workers get different proposals; no proposal repeats an evaluated
+//     or pending point;
+//   - the acquisition is maximised over 1,000 random candidates, then a local search from the
+//     best five (Gaussian steps in the encoded space, decoded to admissible values).
+// Every random choice comes from the seed given, so a proposal is reproducible.
+#include <Eigen/Core>
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <vector>
+
+#include "search/search_space.h"
+
+namespace autopeft::search {
+
+struct Observation {
+  nlohmann::json params;
+  std::vector<double> values;  // oriented: larger is better for every objective
+};
+
+struct BoOptions {
+  int initial_design = -1;  // -1: max(5, min(2d, budget / 5))
+  int budget = 100;         // the study's trial budget (for the initial design size)
+  int candidates = 1000;
+  int local_steps = 40;
+  std::string acquisition = "log_ei";
+};
+
+struct BoState {
+  nlohmann::json gp_params;  // per objective / scalarisation: last hyper-parameters (warm start)
+};
+
+// The next point to evaluate. `state` is read and updated (store it with the study).
+nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>& complete,
+                       const std::vector<nlohmann::json>& pending, std::uint64_t seed,
+                       const BoOptions& options, BoState& state);
+
+}  // namespace autopeft::search
