@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/errors.h"
+#include "core/json_file.h"
 #include "model/format/wordpiece.h"
 
 namespace autopeft::model {
@@ -62,13 +63,7 @@ namespace {
 std::int64_t configured_max_length(const std::string& dir, std::int64_t position_limit) {
   const auto p = fs::path(dir) / "tokenizer_config.json";
   if (!fs::exists(p)) return position_limit;
-  std::ifstream in(p);
-  nlohmann::json c;
-  try {
-    c = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw_user_error(p.string(), std::string("invalid JSON: ") + e.what());
-  }
+  const nlohmann::json c = read_json_file(p.string(), "tokenizer config");
   if (c.contains("model_max_length") && c["model_max_length"].is_number()) {
     const double m = c["model_max_length"].get<double>();
     if (m >= 1 && m < 1e6) return std::min<std::int64_t>(static_cast<std::int64_t>(m), position_limit);

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/errors.h"
+#include "core/json_file.h"
 
 namespace autopeft::studies {
 
@@ -91,14 +92,7 @@ StudySpec StudySpec::from_json(const nlohmann::json& j, const std::string& sourc
 }
 
 StudySpec StudySpec::from_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw_user_error(path, "cannot open the study spec");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw_user_error(path, std::string("invalid JSON: ") + e.what());
-  }
+  const nlohmann::json j = read_json_file(path, "the study spec");
   return from_json(j, path, fs::absolute(path).parent_path().string());
 }
 

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/errors.h"
+#include "core/json_file.h"
 
 namespace autopeft::model {
 
@@ -22,13 +23,7 @@ CheckpointFiles::CheckpointFiles(const std::string& dir) {
     return;
   }
   if (fs::exists(index)) {
-    std::ifstream in(index);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw_user_error(index.string(), std::string("invalid JSON: ") + e.what());
-    }
+    const nlohmann::json j = read_json_file(index.string(), "model index");
     if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
       throw_user_error(index.string(), "missing the object 'weight_map' (tensor name -> shard file)");
     std::map<std::string, const SafetensorsFile*> by_file;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/errors.h"
+#include "core/json_file.h"
 
 namespace autopeft::model {
 
@@ -134,14 +135,7 @@ EncoderConfig load_encoder_config(const std::string& dir_or_file) {
   namespace fs = std::filesystem;
   const fs::path p =
       fs::is_directory(dir_or_file) ? fs::path(dir_or_file) / "config.json" : fs::path(dir_or_file);
-  std::ifstream in(p);
-  if (!in) throw_user_error(p.string(), "cannot open (a model folder needs config.json)");
-  nlohmann::json c;
-  try {
-    c = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw_user_error(p.string(), std::string("invalid JSON: ") + e.what());
-  }
+  const nlohmann::json c = read_json_file(p.string(), "config (a model folder needs config.json)");
   return parse_encoder_config(c, p.string());
 }
 

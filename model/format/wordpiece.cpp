@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/errors.h"
+#include "core/json_file.h"
 #include "model/format/unicode.h"
 
 namespace autopeft::model {
@@ -69,13 +70,7 @@ std::unique_ptr<WordPieceTokenizer> WordPieceTokenizer::from_dir(const std::stri
   std::int64_t max_length = position_limit;
   const auto cfg_path = fs::path(dir) / "tokenizer_config.json";
   if (fs::exists(cfg_path)) {
-    std::ifstream in(cfg_path);
-    nlohmann::json c;
-    try {
-      c = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw_user_error(cfg_path.string(), std::string("invalid JSON: ") + e.what());
-    }
+    const nlohmann::json c = read_json_file(cfg_path.string(), "tokenizer config");
     auto flag = [&](const char* key, bool fallback) {
       if (!c.contains(key) || c[key].is_null()) return fallback;
       if (!c[key].is_boolean())

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "core/json_file.h"
 
 namespace autopeft::peft {
 
@@ -52,15 +53,7 @@ ConfigFormat detect_config_format(const nlohmann::json& doc, const std::string& 
 }
 
 ConfigFormat detect_config_file_format(const std::string& path, nlohmann::json* document_out) {
-  std::ifstream in(path);
-  if (!in) throw_user_error(path, "cannot open file");
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    // e.what() carries "line L, column C" for syntax errors.
-    throw_user_error(path, std::string("invalid JSON: ") + e.what());
-  }
+  const nlohmann::json doc = read_json_file(path, "file");
   const ConfigFormat format = detect_config_format(doc, path);
   if (document_out) *document_out = std::move(doc);
   return format;

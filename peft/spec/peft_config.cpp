@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "core/errors.h"
+#include "core/json_file.h"
 
 namespace autopeft::peft {
 
@@ -92,14 +93,7 @@ PeftConfig PeftConfig::from_json(const nlohmann::json& j, const std::string& sou
 }
 
 PeftConfig PeftConfig::from_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw_user_error(path, "cannot open");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw_user_error(path, std::string("invalid JSON: ") + e.what());
-  }
+  const nlohmann::json j = read_json_file(path, "PEFT config");
   return from_json(j, path);
 }
 

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "core/errors.h"
+#include "core/json_file.h"
 #include "core/logging.h"
 #include "trainer/data/metrics.h"
 
@@ -375,14 +376,7 @@ TaskSpec TaskSpec::from_json(const nlohmann::json& j, const std::string& source,
 }
 
 TaskSpec TaskSpec::from_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw_user_error(path, "cannot open task file");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw_user_error(path, std::string("invalid JSON: ") + e.what());
-  }
+  const nlohmann::json j = read_json_file(path, "task file");
   return from_json(j, path, fs::absolute(path).parent_path().string());
 }
 
