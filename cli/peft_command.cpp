@@ -25,28 +25,32 @@ struct CountOptions {
   std::int64_t num_labels = 0;
 };
 
-int count(const CountOptions& o) {
+// The model's dims and head as load_encoder would build them, without loading weights.
+struct ModelShape {
+  peft::ModelDims dims;
+  model::HeadChoice head;
+};
+
+ModelShape model_shape(const CountOptions& o) {
   const auto cfg = model::load_encoder_config(o.model);
   model::LoadOptions lo;
   lo.head = o.head;
   lo.num_labels = o.num_labels;
   const auto head = model::choose_head(o.model, cfg, lo);
-  const auto dims = peft::dims_of(cfg, model::task_model_has_pooler(cfg, head.head));
-  const auto imported = peft::import_config_file(o.config, dims);
-  const auto report =
-      peft::count_parameters(imported, dims, std::string(model::head_kind_name(head.head)), head.num_labels);
+  return {peft::dims_of(cfg, model::task_model_has_pooler(cfg, head.head)), head};
+}
+
+int count(const CountOptions& o) {
+  const auto shape = model_shape(o);
+  const auto imported = peft::import_config_file(o.config, shape.dims);
+  const auto report = peft::count_parameters(
+      imported, shape.dims, std::string(model::head_kind_name(shape.head.head)), shape.head.num_labels);
   std::cout << report.to_json().dump() << "\n";
   return 0;
 }
 
 int show(const CountOptions& o) {
-  const auto cfg = model::load_encoder_config(o.model);
-  model::LoadOptions lo;
-  lo.head = o.head;
-  lo.num_labels = o.num_labels;
-  const auto head = model::choose_head(o.model, cfg, lo);
-  const auto dims = peft::dims_of(cfg, model::task_model_has_pooler(cfg, head.head));
-  std::cout << peft::import_config_file(o.config, dims).to_json().dump() << "\n";
+  std::cout << peft::import_config_file(o.config, model_shape(o).dims).to_json().dump() << "\n";
   return 0;
 }
 
