@@ -55,13 +55,18 @@ double log_h(double z, double* derivative) {
 
 namespace {
 
-class LogEi : public AcquisitionFunction {
+// Acquisitions with an analytic gradient: value() is value_and_gradient() without the gradient.
+class AnalyticAcquisition : public AcquisitionFunction {
  public:
-  explicit LogEi(const AcquisitionContext& c) : gp_(*c.gp), best_(c.best) {}
   double value(const Eigen::VectorXd& x) const override {
     Eigen::VectorXd g;
     return value_and_gradient(x, g);
   }
+};
+
+class LogEi : public AnalyticAcquisition {
+ public:
+  explicit LogEi(const AcquisitionContext& c) : gp_(*c.gp), best_(c.best) {}
   double value_and_gradient(const Eigen::VectorXd& x, Eigen::VectorXd& gradient) const override {
     double mu, var;
     Eigen::VectorXd dmu, dvar;
@@ -81,16 +86,12 @@ class LogEi : public AcquisitionFunction {
   double best_;
 };
 
-class Ucb : public AcquisitionFunction {
+class Ucb : public AnalyticAcquisition {
  public:
   explicit Ucb(const AcquisitionContext& c) : gp_(*c.gp) {
     const auto& o = c.options;
     beta_ = o.is_object() && o.contains("beta") ? o["beta"].get<double>() : 2.0;
     if (!(beta_ > 0)) throw_user_error("ucb.beta", "must be positive");
-  }
-  double value(const Eigen::VectorXd& x) const override {
-    Eigen::VectorXd g;
-    return value_and_gradient(x, g);
   }
   double value_and_gradient(const Eigen::VectorXd& x, Eigen::VectorXd& gradient) const override {
     double mu, var;
