@@ -38,6 +38,7 @@ void add_info_command(CLI::App& app, CommandRegistry& registry, const GlobalOpti
 void add_model_command(CLI::App& app, CommandRegistry& registry, const GlobalOptions& globals);
 void add_peft_command(CLI::App& app, CommandRegistry& registry, const GlobalOptions& globals);
 void add_study_command(CLI::App& app, CommandRegistry& registry, const GlobalOptions& globals);
+void add_train_command(CLI::App& app, CommandRegistry& registry, const GlobalOptions& globals);
 
 // Builds the whole command line (global options and every subcommand).
 void build_app(CLI::App& app, CommandRegistry& registry, GlobalOptions& globals);

@@ -47,6 +47,7 @@ Encoding Tokenizer::encode(const std::string& a, const std::optional<std::string
     }
   }
   Encoding e;
+  e.truncated = total > limit;
   auto& ids = e.input_ids;
   ids.push_back(special_.cls);
   ids.insert(ids.end(), x.begin(), x.end());

@@ -14,6 +14,7 @@ struct Encoding {
   std::vector<std::int64_t> input_ids;
   std::vector<std::int64_t> token_type_ids;
   std::vector<std::int64_t> attention_mask;
+  bool truncated = false;  // tokens were cut to fit max_length
 };
 
 // How special tokens frame a text or a pair:

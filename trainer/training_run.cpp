@@ -1,0 +1,145 @@
+#include "trainer/training_run.h"
+
+#include <filesystem>
+
+#include "core/errors.h"
+#include "core/json_file.h"
+#include "model/tensor_io.h"
+#include "model/tokenizers.h"
+#include "peft/export.h"
+#include "peft/spec/model_dims.h"
+
+namespace autopeft::trainer {
+
+PreparedTask::PreparedTask(const std::string& model_dir, const TaskSpec& task, const TrainOptions& options)
+    : model_dir_(model_dir), task_(task) {
+  config_ = model::load_encoder_config(model_dir);
+  tokenizer_ = model::load_tokenizer(model_dir, config_);
+  max_length_ = options.max_length > 0 ? options.max_length : task.max_length;
+  if (max_length_ > tokenizer_->model_max_length())
+    throw_user_error("max_length", std::to_string(max_length_) + " is more than the model's limit of " +
+                                       std::to_string(tokenizer_->model_max_length()) + " tokens");
+  splits_ = read_splits(task_, options);
+  if (task_.type != "mlm" && task_.type != "regression") {
+    vocabulary_ = label_vocabulary(task_, splits_.train);
+    check_labels(task_, splits_.eval, vocabulary_);
+  } else if (task_.type == "regression") {
+    check_labels(task_, splits_.eval, vocabulary_);
+  }
+  train_ = make_features(task_, splits_.train, *tokenizer_, vocabulary_, max_length_);
+  eval_ = make_features(task_, splits_.eval, *tokenizer_, vocabulary_, max_length_);
+}
+
+TaskContext PreparedTask::context() const {
+  TaskContext c;
+  c.type = task_.type;
+  c.metric = task_.metric;
+  c.vocabulary = vocabulary_;
+  c.eval_examples = &splits_.eval;
+  const auto& sp = tokenizer_->special();
+  for (const auto id : {sp.cls, sp.sep, sp.pad, sp.unk, sp.mask})
+    if (id >= 0) c.special_ids.insert(id);
+  c.mask_id = sp.mask;
+  c.vocab_size = config_.vocab_size;
+  if (task_.type == "mlm" && sp.mask < 0)
+    throw_user_error(model_dir_, "the tokenizer has no mask token for masked-LM");
+  return c;
+}
+
+std::int64_t PreparedTask::num_labels() const {
+  if (task_.type == "regression") return 1;
+  if (task_.type == "mlm") return config_.vocab_size;
+  return static_cast<std::int64_t>(vocabulary_.size());
+}
+
+nlohmann::json PreparedTask::summary() const {
+  return {{"train_examples", train_.items.size()},
+          {"eval_examples", eval_.items.size()},
+          {"eval_on", splits_.eval_name},
+          {"skipped_rows", splits_.train.skipped},
+          {"truncated", train_.truncated + eval_.truncated},
+          {"max_length", max_length_},
+          {"labels", vocabulary_}};
+}
+
+peft::CountReport count_target(const PreparedTask& prepared, const TrainTarget& target) {
+  const auto head = head_for_task(prepared.task().type);
+  const auto dims =
+      peft::dims_of(prepared.model_config(), model::task_model_has_pooler(prepared.model_config(), head));
+  const std::string head_name(model::head_kind_name(head));
+  if (!target.full_finetune)
+    return peft::count_parameters(target.config, dims, head_name, prepared.num_labels());
+  peft::CountReport r = peft::count_parameters(peft::PeftConfig{}, dims, head_name, prepared.num_labels());
+  r.trainable = r.backbone;
+  r.stored = r.backbone;
+  r.params_percent = 100.0;
+  return r;
+}
+
+RunResult run_training(const PreparedTask& prepared, const TrainTarget& target, const TrainOptions& options,
+                       const TrainEvents& events, c10::Device device) {
+  TaskModelOptions mo;
+  mo.model_dir = prepared.model_dir();
+  mo.task_type = prepared.task().type;
+  mo.num_labels = prepared.num_labels();
+  mo.full_finetune = target.full_finetune;
+  mo.config = target.config;
+  mo.config_source = target.source;
+  mo.dropout = options.dropout;
+  mo.init_seed = options.seed;
+  mo.device = device;
+  RunResult out;
+  out.counts = count_target(prepared, target);
+  out.model = std::make_unique<TaskModel>(mo);
+  TrainOptions effective = options;
+  effective.max_length = prepared.max_length();
+  Trainer trainer(*out.model, effective, prepared.context());
+  out.train = trainer.train(prepared.train_features(), prepared.eval_features(), events);
+  return out;
+}
+
+}  // namespace autopeft::trainer
+
+namespace autopeft::trainer {
+
+nlohmann::json export_run(RunResult& run, const PreparedTask& prepared, const TrainTarget& target,
+                          const std::string& out_dir) {
+  nlohmann::json written = nlohmann::json::array(), skipped = nlohmann::json::object();
+  std::filesystem::create_directories(out_dir);
+  if (target.full_finetune) {
+    const auto dir = (std::filesystem::path(out_dir) / "model").string();
+    auto config_json = read_json_file((std::filesystem::path(prepared.model_dir()) / "config.json").string(),
+                                      "model config");
+    model::save_encoder(dir, run.model->model(), config_json);
+    written.push_back(dir);
+    for (const char* f : {"native", "hf-peft", "adapters"})
+      skipped[f] = "full fine-tuning: the whole model is saved";
+    return {{"written", written}, {"skipped", skipped}};
+  }
+  const auto head = run.model->model()->head();
+  peft::ExportInfo info;
+  info.base_model = prepared.model_dir();
+  info.task_type = head == model::HeadKind::sequence ? "SEQ_CLS"
+                   : head == model::HeadKind::token  ? "TOKEN_CLS"
+                                                     : "";
+  info.task_model = head != model::HeadKind::none;
+  const std::vector<std::pair<std::string, peft::ExportFormat>> formats = {
+      {"native", peft::ExportFormat::native},
+      {"hf-peft", peft::ExportFormat::hf_peft},
+      {"adapters", peft::ExportFormat::adapters}};
+  for (const auto& [name, format] : formats) {
+    const auto dir = (std::filesystem::path(out_dir) / name).string();
+    try {
+      peft::export_peft(*run.model->peft(), target.config, format, info, dir);
+    } catch (const UserError& e) {
+      skipped[name] = e.what();
+      continue;
+    }
+    model::save_safetensors((std::filesystem::path(dir) / "head.safetensors").string(),
+                            run.model->head_tensors());
+    written.push_back(dir);
+  }
+  return {{"written", written}, {"skipped", skipped}};
+}
+
+}  // namespace autopeft::trainer
