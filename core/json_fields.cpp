@@ -20,7 +20,9 @@ void JsonFields::finish() const {
     }
 }
 
-void JsonFields::type_error(const std::string& key, const nlohmann::json& value) const {
+void JsonFields::type_error(const std::string& key, const nlohmann::json& value,
+                            const std::string& expected) const {
+  if (!expected.empty()) throw_user_error(where(key), "expected " + expected + ", got " + value.dump());
   throw_user_error(where(key), "value " + value.dump() + " has the wrong type (" + value.type_name() + ")");
 }
 

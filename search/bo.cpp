@@ -11,17 +11,23 @@
 
 namespace autopeft::search {
 
-namespace {
+namespace {}  // namespace
 
-nlohmann::json random_new(const SearchSpace& space, std::mt19937_64& rng, const std::set<std::string>& seen) {
-  for (int attempt = 0; attempt < 1000; ++attempt) {
+nlohmann::json random_new(const SearchSpace& space, std::mt19937_64& rng, const std::set<std::string>& seen,
+                          const std::function<bool(const nlohmann::json&)>& feasible) {
+  bool any_feasible = false;
+  for (int attempt = 0; attempt < 10000; ++attempt) {
     auto p = space.sample(rng);
+    if (feasible && !feasible(p)) continue;
+    any_feasible = true;
     if (!seen.count(p.dump())) return p;
   }
+  if (!any_feasible)
+    throw_user_error("constraints", "10,000 random points of the search space all break the constraints");
   throw_user_error("search space", "no configuration is left that was not evaluated or pending");
 }
 
-}  // namespace
+namespace {}  // namespace
 
 nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>& complete,
                        const std::vector<nlohmann::json>& pending, std::uint64_t seed,
@@ -35,7 +41,7 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
                        ? options.initial_design
                        : std::max(5, std::min(2 * d, std::max(1, options.budget / 5)));
   if (static_cast<int>(complete.size() + pending.size()) < init || complete.size() < 2)
-    return random_new(space, rng, seen);
+    return random_new(space, rng, seen, options.feasible);
 
   // The target: one objective as it is, several scalarised (ParEGO).
   const std::size_t m = complete.front().values.size();
@@ -114,10 +120,10 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
   std::vector<std::pair<double, nlohmann::json>> scored;
   for (int c = 0; c < options.candidates; ++c) {
     auto p = space.sample(rng);
-    if (seen.count(p.dump())) continue;
+    if (seen.count(p.dump()) || (options.feasible && !options.feasible(p))) continue;
     scored.emplace_back(acq->value(space.encode(p)), p);
   }
-  if (scored.empty()) return random_new(space, rng, seen);
+  if (scored.empty()) return random_new(space, rng, seen, options.feasible);
   std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   scored.resize(std::min<std::size_t>(5, scored.size()));
   std::normal_distribution<double> step(0.0, 0.05);
@@ -127,7 +133,7 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
       Eigen::VectorXd u = space.encode(p);
       for (Eigen::Index i = 0; i < u.size(); ++i) u[i] = std::clamp(u[i] + step(rng), 0.0, 1.0);
       auto q = space.decode(u);
-      if (seen.count(q.dump())) continue;
+      if (seen.count(q.dump()) || (options.feasible && !options.feasible(q))) continue;
       const double v = acq->value(space.encode(q));
       if (v > value) {
         value = v;

@@ -15,8 +15,11 @@
 #include <Eigen/Core>
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
+#include <set>
 #include <vector>
 
 #include "search/search_space.h"
@@ -34,11 +37,19 @@ struct BoOptions {
   int candidates = 1000;
   int local_steps = 40;
   std::string acquisition = "log_ei";
+  // Hard constraints (e.g. a parameter budget): infeasible points are never proposed. Empty: all
+  // points are feasible.
+  std::function<bool(const nlohmann::json&)> feasible;
 };
 
 struct BoState {
   nlohmann::json gp_params;  // per objective / scalarisation: last hyper-parameters (warm start)
 };
+
+// A random point that is feasible and neither evaluated nor pending (`seen` holds their dumps);
+// UserError when none is found.
+nlohmann::json random_new(const SearchSpace& space, std::mt19937_64& rng, const std::set<std::string>& seen,
+                          const std::function<bool(const nlohmann::json&)>& feasible);
 
 // The next point to evaluate. `state` is read and updated (store it with the study).
 nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>& complete,

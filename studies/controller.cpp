@@ -1,11 +1,14 @@
 #include "studies/controller.h"
 
 #include <cmath>
+#include <functional>
+#include <memory>
 #include <random>
 #include <set>
 
 #include "core/errors.h"
 #include "search/bo.h"
+#include "studies/peft_problem.h"
 
 namespace autopeft::studies {
 
@@ -38,14 +41,17 @@ TrialRecord ask(Storage& storage, const StudyRecord& study, const std::string& w
   // Seeded by the study seed and the proposal index, so a resumed study repeats the
   // uninterrupted one's proposals.
   const std::uint64_t seed = mix(study.seed, static_cast<std::uint64_t>(proposals));
+  std::function<bool(const nlohmann::json&)> feasible;
+  std::shared_ptr<PeftProblem> problem;
+  if (spec.runner == "trainer") {
+    problem = std::make_shared<PeftProblem>(spec);
+    if (problem->constraints().params_percent_max > 0)
+      feasible = [problem](const nlohmann::json& p) { return problem->feasible(p); };
+  }
   nlohmann::json params;
   if (spec.sampler == "random") {
     std::mt19937_64 rng(seed);
-    params = space.sample(rng);
-    for (int attempt = 0; attempt < 1000 && seen.count(params.dump()); ++attempt) params = space.sample(rng);
-    if (seen.count(params.dump()))
-      throw_user_error(study.name,
-                       "the search space has no configuration left that was not evaluated or pending");
+    params = search::random_new(space, rng, seen, feasible);
   } else {
     std::vector<search::Observation> complete;
     std::vector<nlohmann::json> pending;
@@ -59,6 +65,7 @@ TrialRecord ask(Storage& storage, const StudyRecord& study, const std::string& w
     }
     search::BoOptions options;
     options.budget = static_cast<int>(spec.budget_trials.value_or(100));
+    options.feasible = feasible;
     search::BoState state{storage.study_attr(study.id, "bo_state")};
     params = search::propose(space, complete, pending, seed, options, state);
     storage.set_study_attr(study.id, "bo_state", state.gp_params);

@@ -6,6 +6,9 @@
 
 #include "core/errors.h"
 #include "core/json_file.h"
+#include "peft/spec/search_spaces.h"
+#include "studies/peft_problem.h"
+#include "trainer/data/task.h"
 
 namespace autopeft::studies {
 
@@ -62,8 +65,24 @@ StudySpec StudySpec::from_json(const nlohmann::json& j, const std::string& sourc
     }
   } else if (s.runner == "external") {
     throw_user_error(source + ": objectives", "required for an external study");
-  } else {
-    s.objectives = {{"task_metric", "maximize"}, {"params_percent", "minimize"}};
+  }
+  if (s.runner == "trainer") {
+    if (!s.space.is_array() && !peft::is_space_preset(s.space.get<std::string>()))
+      peft::space_preset(s.space.get<std::string>(), {});  // the unknown-preset error
+    const auto task = trainer::TaskSpec::from_file(s.definition["task"].get<std::string>());
+    if (s.objectives.empty()) s.objectives = {{task.metric, "maximize"}, {"params_percent", "minimize"}};
+    for (std::size_t i = 0; i < s.objectives.size(); ++i) {
+      const auto& n = s.objectives[i].name;
+      if (n != task.metric && n != "params_percent" && n != "trainable" && n != "stored")
+        throw_user_error(
+            source + ": objectives[" + std::to_string(i) + "]",
+            "'" + n + "' is not the task metric (" + task.metric + "), params_percent, trainable or stored");
+    }
+    try {
+      PeftProblem problem(s);  // checks the model folder, the space, fidelity and constraints
+    } catch (const UserError& e) {
+      throw UserError(source + ": " + e.what());
+    }
   }
   if (j.contains("sampler")) {
     s.sampler = j["sampler"].value("type", std::string("gp"));
@@ -102,11 +121,10 @@ StudySpec StudySpec::from_definition(const nlohmann::json& stored) {
 }
 
 search::SearchSpace StudySpec::search_space() const {
+  if (runner == "trainer") return PeftProblem(*this).search_space();
   if (space.is_array()) return search::SearchSpace::from_json(space, "space");
   throw_user_error("space",
-                   "the preset space '" + space.get<std::string>() +
-                       "' is built from the PEFT registry by the search issue's presets, which do not "
-                       "exist yet; give the dimensions as a list");
+                   "a preset space ('" + space.get<std::string>() + "') needs a trainer study (a model)");
 }
 
 }  // namespace autopeft::studies

@@ -32,8 +32,8 @@ struct StudySpec {
   static StudySpec from_json(const nlohmann::json& j, const std::string& source, const std::string& base_dir);
   static StudySpec from_file(const std::string& path);
   static StudySpec from_definition(const nlohmann::json& stored);
-  // The custom search space; UserError for a preset space (built from the PEFT registry by the
-  // search issue's presets) until those exist.
+  // The search space: custom dimensions, or (trainer studies) a preset built from the PEFT
+  // registry for the study's model (studies/peft_problem.h).
   search::SearchSpace search_space() const;
 };
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,14 @@ struct Counts {
     stored += o.stored;
     return *this;
   }
+};
+
+// How the per-layer search space (peft/spec/search_spaces.h) varies a method: one ordinal size
+// option per layer (0 = no module), the other options fixed.
+struct SearchDimension {
+  std::string option;                // e.g. "size", "r", "length"
+  std::vector<std::int64_t> values;  // the choices, 0 first
+  nlohmann::json fixed;              // options that go with every non-zero choice
 };
 
 class MethodSpec {
@@ -40,6 +49,11 @@ class MethodSpec {
   // Options whose modules start as the identity (zero-initialised outputs, scales of 1), so the
   // model's output equals the base model's; null where the method cannot (prefix: softmax).
   virtual nlohmann::json identity_example() const = 0;
+  // The method's dimension in the per-layer search space; none (the default) keeps the method
+  // out of that space.
+  virtual std::optional<SearchDimension> search_dimension(const ModelDims& /*dims*/) const {
+    return std::nullopt;
+  }
   // Closed-form counts of this method's modules in one layer (normalised options).
   virtual Counts layer_counts(const nlohmann::json& options, const ModelDims& dims) const = 0;
   // Parameters shared by the layers that use the method (e.g. the prefix MLP), given every such

@@ -67,6 +67,11 @@ Counts ParallelAdapterSpec::layer_counts(const nlohmann::json& o, const ModelDim
   return {locations * per, locations * per};
 }
 
+// Per-layer space: a Pfeiffer-placed serial adapter of 0, 1, 2, 4, ... H/2.
+std::optional<SearchDimension> SerialAdapterSpec::search_dimension(const ModelDims& dims) const {
+  return SearchDimension{"size", zero_and_powers_of_two(dims.hidden / 2), nlohmann::json::object()};
+}
+
 nlohmann::json SerialAdapterSpec::example() const {
   return nlohmann::json({{"size", 8},
                          {"placement", "houlsby"},
@@ -77,6 +82,12 @@ nlohmann::json SerialAdapterSpec::example() const {
 }
 nlohmann::json SerialAdapterSpec::identity_example() const {
   return nlohmann::json({{"size", 8}, {"init", "mam"}});
+}
+
+// Per-layer space: a parallel adapter at the FFN, scale 4, of 0, 1, 2, 4, ... H/2.
+std::optional<SearchDimension> ParallelAdapterSpec::search_dimension(const ModelDims& dims) const {
+  return SearchDimension{
+      "size", zero_and_powers_of_two(dims.hidden / 2), {{"location", "ffn"}, {"scaling", 4.0}}};
 }
 
 nlohmann::json ParallelAdapterSpec::example() const {

@@ -19,6 +19,7 @@ class SerialAdapterSpec : public MethodSpec {
                            const ModelDims& dims) const override;
   nlohmann::json example() const override;
   nlohmann::json identity_example() const override;
+  std::optional<SearchDimension> search_dimension(const ModelDims& dims) const override;
   Counts layer_counts(const nlohmann::json& options, const ModelDims& dims) const override;
 };
 
@@ -33,6 +34,7 @@ class ParallelAdapterSpec : public MethodSpec {
                            const ModelDims& dims) const override;
   nlohmann::json example() const override;
   nlohmann::json identity_example() const override;
+  std::optional<SearchDimension> search_dimension(const ModelDims& dims) const override;
   Counts layer_counts(const nlohmann::json& options, const ModelDims& dims) const override;
 };
 

@@ -59,4 +59,10 @@ std::vector<std::string> option_subset(const nlohmann::json& o, const char* key,
   return out;
 }
 
+std::vector<std::int64_t> zero_and_powers_of_two(std::int64_t top) {
+  std::vector<std::int64_t> v = {0};
+  for (std::int64_t x = 1; x <= top; x *= 2) v.push_back(x);
+  return v;
+}
+
 }  // namespace autopeft::peft::methods

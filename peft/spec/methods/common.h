@@ -25,4 +25,7 @@ std::vector<std::string> option_subset(const nlohmann::json& options, const char
                                        const std::vector<std::string>& fallback,
                                        const std::vector<std::string>& choices, const std::string& where);
 
+// 0, 1, 2, 4, ... up to `top` (powers of two): the per-layer space's bottleneck sizes and ranks.
+std::vector<std::int64_t> zero_and_powers_of_two(std::int64_t top);
+
 }  // namespace autopeft::peft::methods

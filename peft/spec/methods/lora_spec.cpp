@@ -84,6 +84,11 @@ Counts LoraSpec::layer_counts(const nlohmann::json& o, const ModelDims& d) const
   return c;
 }
 
+// Per-layer space: LoRA on q and v of rank 0, 1, 2, 4, 8, 16.
+std::optional<SearchDimension> LoraSpec::search_dimension(const ModelDims&) const {
+  return SearchDimension{"r", zero_and_powers_of_two(16), {{"targets", {"q", "v"}}}};
+}
+
 nlohmann::json LoraSpec::example() const {
   return nlohmann::json(
       {{"r", 4}, {"alpha", 8}, {"targets", {"q", "v", "ffn.in"}}, {"r_per_target", {{"v", 2}}}});

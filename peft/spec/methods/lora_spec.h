@@ -22,6 +22,7 @@ class LoraSpec : public MethodSpec {
                            const ModelDims& dims) const override;
   nlohmann::json example() const override;
   nlohmann::json identity_example() const override;
+  std::optional<SearchDimension> search_dimension(const ModelDims& dims) const override;
   Counts layer_counts(const nlohmann::json& options, const ModelDims& dims) const override;
 };
 

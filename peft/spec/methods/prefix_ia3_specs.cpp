@@ -64,6 +64,11 @@ Counts Ia3Spec::layer_counts(const nlohmann::json& o, const ModelDims& d) const 
   return c;
 }
 
+// Per-layer space: a prefix of 0, 1, 2, ... 32 vectors (one MLP shared by the layers with one).
+std::optional<SearchDimension> PrefixSpec::search_dimension(const ModelDims&) const {
+  return SearchDimension{"length", zero_and_powers_of_two(32), nlohmann::json::object()};
+}
+
 nlohmann::json PrefixSpec::example() const { return nlohmann::json({{"length", 5}, {"gate", true}}); }
 nlohmann::json PrefixSpec::identity_example() const { return nullptr; }
 

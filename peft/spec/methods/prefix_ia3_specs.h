@@ -17,6 +17,7 @@ class PrefixSpec : public MethodSpec {
                            const ModelDims& dims) const override;
   nlohmann::json example() const override;
   nlohmann::json identity_example() const override;
+  std::optional<SearchDimension> search_dimension(const ModelDims& dims) const override;
   Counts layer_counts(const nlohmann::json& options, const ModelDims& dims) const override;
   Counts shared_counts(const std::vector<nlohmann::json>& layers, const nlohmann::json& globals,
                        const ModelDims& dims) const override;

@@ -1,0 +1,67 @@
+#include "studies/peft_problem.h"
+
+#include "core/errors.h"
+#include "core/json_fields.h"
+#include "model/format/model_config.h"
+#include "peft/spec/model_dims.h"
+#include "peft/spec/search_spaces.h"
+
+namespace autopeft::studies {
+
+StudyConstraints StudyConstraints::from_json(const nlohmann::json& j, const std::string& where) {
+  StudyConstraints c;
+  if (j.is_null()) return c;
+  JsonFields fields(j, where);
+  fields.read("params_percent_max", c.params_percent_max);
+  fields.finish();
+  if (c.params_percent_max < 0) throw_user_error(where + ".params_percent_max", "must be >= 0");
+  return c;
+}
+
+nlohmann::json StudyConstraints::to_json() const { return {{"params_percent_max", params_percent_max}}; }
+
+namespace {
+
+search::SearchSpace space_of(const nlohmann::json& space, const peft::ModelDims& dims, std::string& name) {
+  if (space.is_string()) {
+    name = space.get<std::string>();
+    return search::SearchSpace::from_json(peft::space_preset(name, dims), "space " + name);
+  }
+  name = "custom";
+  return search::SearchSpace::from_json(space, "space");
+}
+
+}  // namespace
+
+PeftProblem::PeftProblem(const StudySpec& spec) {
+  const auto& d = spec.definition;
+  if (spec.runner != "trainer") throw_user_error(spec.name, "is not a trainer study");
+  const auto config = model::load_encoder_config(d.at("model").get<std::string>());
+  // A trainer study's model always has a task head: BERT keeps its pooler, RoBERTa does not
+  // (model/encoder_task.h, task_model_has_pooler).
+  dims_ = peft::dims_of(config, config.family == model::EncoderFamily::bert);
+  space_ = space_of(spec.space, dims_, space_name_);
+  task_ = trainer::TaskSpec::from_file(d.at("task").get<std::string>());
+  fidelity_ = trainer::TrainOptions::from_json(d.value("fidelity", nlohmann::json::object()), "fidelity");
+  constraints_ = StudyConstraints::from_json(d.value("constraints", nlohmann::json()), "constraints");
+}
+
+peft::PeftConfig PeftProblem::config(const nlohmann::json& params) const {
+  return peft::config_from_params(space_name_, params, dims_);
+}
+
+peft::CountReport PeftProblem::count(const nlohmann::json& params) const {
+  // The head is counted apart and does not enter params_percent.
+  return peft::count_parameters(config(params), dims_, "none", 0);
+}
+
+bool PeftProblem::feasible(const nlohmann::json& params) const {
+  if (constraints_.params_percent_max <= 0) return true;
+  try {
+    return count(params).params_percent <= constraints_.params_percent_max;
+  } catch (const UserError&) {
+    return false;
+  }
+}
+
+}  // namespace autopeft::studies
