@@ -56,7 +56,7 @@ class JsonFields {
   // `expected` (e.g. "an integer") replaces the generic message when given.
   [[noreturn]] void type_error(const std::string& key, const nlohmann::json& value,
                                const std::string& expected = "") const;
-  const nlohmann::json& object_;
+  nlohmann::json object_;  // a copy: callers pass temporaries
   std::string where_;
   std::set<std::string> seen_;
 };
