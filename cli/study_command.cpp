@@ -1,10 +1,12 @@
-// `autopeft study create | ask | tell | trials`.
+// `autopeft study create | ask | tell | trials`; the other study commands are in study_run.cpp
+// (run, resume, worker) and study_results.cpp (status, pareto, enqueue, export, delete).
 #include <fmt/format.h>
 
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/study_common.h"
 #include "core/errors.h"
 #include "studies/controller.h"
 #include "studies/storage.h"
@@ -13,30 +15,6 @@
 namespace autopeft::cli {
 
 namespace {
-
-struct StudyOptions {
-  std::string spec;
-  std::string db;
-  std::string study;
-  bool exist_ok = false;
-  std::int64_t trial = -1;
-  std::string values;
-  std::string state;
-  std::string format = "table";
-};
-
-studies::StudyRecord pick_study(studies::SqliteStorage& storage, const std::string& name) {
-  auto all = storage.studies();
-  if (!name.empty()) {
-    for (auto& s : all)
-      if (s.name == name) return s;
-    throw_user_error("--study", "no study '" + name + "' in " + storage.path());
-  }
-  if (all.size() != 1)
-    throw_user_error("--study",
-                     storage.path() + " holds " + std::to_string(all.size()) + " studies: name one");
-  return all.front();
-}
 
 std::vector<double> parse_values(const std::string& text) {
   std::vector<double> out;
@@ -57,18 +35,6 @@ std::vector<double> parse_values(const std::string& text) {
     start = comma + 1;
   }
   return out;
-}
-
-nlohmann::ordered_json trial_json(const studies::TrialRecord& t) {
-  nlohmann::ordered_json j;
-  j["number"] = t.number;
-  j["state"] = studies::state_name(t.state);
-  j["params"] = t.params;
-  j["values"] = t.values.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(t.values);
-  j["started"] = t.started.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(t.started);
-  j["finished"] = t.finished.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(t.finished);
-  j["reason"] = t.reason.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(t.reason);
-  return j;
 }
 
 int create(const StudyOptions& o) {
@@ -150,7 +116,7 @@ int trials(const StudyOptions& o) {
 
 }  // namespace
 
-void add_study_command(CLI::App& app, CommandRegistry& registry, const GlobalOptions&) {
+void add_study_command(CLI::App& app, CommandRegistry& registry, const GlobalOptions& globals) {
   auto* study =
       app.add_subcommand("study", "Studies: create them, and ask and tell trials evaluated elsewhere");
   study->require_subcommand(1);
@@ -181,6 +147,9 @@ void add_study_command(CLI::App& app, CommandRegistry& registry, const GlobalOpt
   l->add_option("--study", o->study, "Study name (optional when the file holds one)");
   l->add_option("--format", o->format, "table, csv or json")->check(CLI::IsMember({"table", "csv", "json"}));
   registry.add(l, [o] { return trials(*o); });
+
+  add_study_run_commands(*study, registry, o, globals);
+  add_study_result_commands(*study, registry, o);
 }
 
 }  // namespace autopeft::cli

@@ -56,8 +56,15 @@ TrialRecord ask(Storage& storage, const StudyRecord& study, const std::string& w
     std::vector<search::Observation> complete;
     std::vector<nlohmann::json> pending;
     for (const auto& t : trials) {
-      if (t.state == TrialState::running) pending.push_back(t.params);
+      if (t.state == TrialState::running && !t.params.contains("config")) pending.push_back(t.params);
       if (t.state != TrialState::complete) continue;
+      // Trials enqueued as whole configurations ({"config": ...}) are not points of the space:
+      // they are kept (and shown on the Pareto front) but do not inform the surrogate.
+      try {
+        space.validate(t.params, "trial " + std::to_string(t.number));
+      } catch (const UserError&) {
+        continue;
+      }
       search::Observation o{t.params, {}};
       for (std::size_t k = 0; k < study.objectives.size(); ++k)
         o.values.push_back(study.objectives[k].direction == "maximize" ? t.values[k] : -t.values[k]);

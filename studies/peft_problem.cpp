@@ -47,6 +47,8 @@ PeftProblem::PeftProblem(const StudySpec& spec) {
 }
 
 peft::PeftConfig PeftProblem::config(const nlohmann::json& params) const {
+  if (params.is_object() && params.size() == 1 && params.contains("config"))  // enqueued as a whole
+    return peft::PeftConfig::from_json(params["config"], "enqueued config");
   return peft::config_from_params(space_name_, params, dims_);
 }
 

@@ -32,6 +32,7 @@ class PeftProblem {
   const trainer::TrainOptions& fidelity() const { return fidelity_; }
   const StudyConstraints& constraints() const { return constraints_; }
 
+  // The configuration of a point, or of a trial enqueued whole as {"config": PeftConfig JSON}.
   peft::PeftConfig config(const nlohmann::json& params) const;
   peft::CountReport count(const nlohmann::json& params) const;
   // The constraints hold (a point that cannot be decoded is not feasible).

@@ -124,7 +124,8 @@ PeftConfig config_from_params(const std::string& space, const nlohmann::json& pa
   for (const auto& [scope, methods] : modules) {
     if (scope == "all") continue;
     nlohmann::json own = shared;
-    for (auto& [k, v] : build(methods).items()) own[k] = v;
+    const auto layer_modules = build(methods);
+    for (auto it = layer_modules.begin(); it != layer_modules.end(); ++it) own[it.key()] = it.value();
     // a method set to 0 in a layer removes what "all" gave it
     for (const auto& [method, options] : methods) {
       const auto d = registry.find(method)->search_dimension(dims);

@@ -1,0 +1,156 @@
+#include "studies/study_loop.h"
+
+#include <chrono>
+
+#include "core/errors.h"
+#include "core/logging.h"
+#include "studies/controller.h"
+#include "studies/study_spec.h"
+
+namespace autopeft::studies {
+
+namespace {
+
+class StorageReporter : public TrialReporter {
+ public:
+  StorageReporter(Storage& storage, const StudyRecord& study, const TrialRecord& trial,
+                  const LoopOptions& options)
+      : storage_(storage), study_(study), trial_(trial), options_(options) {}
+
+  void report(long step, double value) override {
+    storage_.report(trial_.id, step, value);
+    curve_.emplace_back(step, value);
+    if (options_.pruner.type == "none") return;
+    std::vector<Curve> others;
+    std::int64_t finished = 0;
+    for (const auto& t : storage_.trials(study_.id)) {
+      if (t.id == trial_.id) continue;
+      finished += t.state == TrialState::complete || t.state == TrialState::pruned;
+      if (t.state == TrialState::failed || t.state == TrialState::waiting) continue;
+      others.push_back(storage_.intermediate_values(t.id));
+    }
+    prune_ = studies::should_prune(options_.pruner, curve_, others, finished);
+  }
+  bool should_prune() override { return prune_; }
+  void heartbeat() override {
+    const double now = epoch_seconds();
+    if (now - last_ < options_.heartbeat_seconds) return;
+    storage_.heartbeat(trial_.id, now);
+    last_ = now;
+  }
+
+ private:
+  Storage& storage_;
+  const StudyRecord& study_;
+  const TrialRecord& trial_;
+  const LoopOptions& options_;
+  Curve curve_;
+  bool prune_ = false;
+  double last_ = 0;
+};
+
+}  // namespace
+
+std::int64_t requeue_stale(Storage& storage, const StudyRecord& study, const std::vector<TrialRecord>& stale,
+                           int retries) {
+  const auto trials = storage.trials(study.id);
+  std::int64_t n = 0;
+  for (const auto& s : stale) {
+    int failures = 0;
+    for (const auto& t : trials)
+      failures += t.state == TrialState::failed && t.reason.rfind("stale", 0) == 0 && t.params == s.params;
+    if (failures > retries) {
+      log::warn("trial {}: its configuration failed as stale {} times; not enqueued again", s.number,
+                failures);
+      continue;
+    }
+    const auto number = storage.enqueue_trial(study.id, s.params);
+    log::info("trial {} was left running by a dead worker; its configuration runs again as trial {}",
+              s.number, number);
+    ++n;
+  }
+  return n;
+}
+
+LoopReport run_study(Storage& storage, const StudyRecord& study, TrialRunner& runner,
+                     const LoopOptions& options) {
+  const auto spec = StudySpec::from_definition(study.definition);
+  LoopReport report;
+  const auto start = std::chrono::steady_clock::now();
+  if (options.resume) {
+    // Every RUNNING trial of this study belongs to a dead process (a single-worker resume).
+    const auto stale = storage.fail_stale(study.id, -1e9, epoch_seconds() + 1e9);
+    report.requeued += requeue_stale(storage, study, stale, options.retries);
+  }
+  int failures_in_a_row = 0;
+  for (;;) {
+    if (failures_in_a_row >= options.max_consecutive_failures) {
+      report.stopped_because = "failures";
+      break;
+    }
+    const auto trials = storage.trials(study.id);
+    if (spec.budget_trials && counted_trials(trials) >= *spec.budget_trials) {
+      report.stopped_because = "budget";
+      break;
+    }
+    if (options.until && counted_trials(trials) >= *options.until) {
+      report.stopped_because = "trials";
+      break;
+    }
+    if (spec.budget_hours &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >=
+            *spec.budget_hours * 3600) {
+      report.stopped_because = "hours";
+      break;
+    }
+    if (options.stop && options.stop->load()) {
+      report.stopped_because = "interrupted";
+      break;
+    }
+    const auto stale = storage.fail_stale(study.id, options.grace_seconds, epoch_seconds());
+    report.requeued += requeue_stale(storage, study, stale, options.retries);
+
+    const auto trial = ask(storage, study, options.worker);
+    TrialRequest request;
+    request.number = static_cast<int>(trial.number);
+    request.params = trial.params;
+    request.study = study.definition;
+    request.seed = study.seed;
+    StorageReporter reporter(storage, study, trial, options);
+    TrialOutcome outcome;
+    try {
+      outcome = runner.run(request, reporter);
+    } catch (const UserError& e) {
+      // A configuration the runner cannot build is this trial's failure, not the study's.
+      outcome.state = TrialState::failed;
+      outcome.reason = e.what();
+    }
+    std::vector<double> values;
+    if (outcome.state == TrialState::complete) {
+      for (const auto& o : study.objectives) {
+        const auto it = outcome.values.find(o.name);
+        if (it == outcome.values.end()) {
+          outcome.state = TrialState::failed;
+          outcome.reason = "the runner gave no value for objective '" + o.name + "'";
+          values.clear();
+          break;
+        }
+        values.push_back(it->second);
+      }
+    }
+    if (!outcome.attributes.is_null())
+      storage.set_study_attr(study.id, "trial." + std::to_string(trial.number), outcome.attributes);
+    tell(storage, study, trial.number, outcome.state, values, outcome.reason);
+    if (outcome.state == TrialState::complete) ++report.complete;
+    if (outcome.state == TrialState::pruned) ++report.pruned;
+    failures_in_a_row = outcome.state == TrialState::failed ? failures_in_a_row + 1 : 0;
+    if (outcome.state == TrialState::failed) {
+      ++report.failed;
+      log::warn("trial {} failed: {}", trial.number, outcome.reason);
+    }
+    if (options.on_trial) options.on_trial(trial, outcome);
+  }
+  return report;
+}
+
+}  // namespace autopeft::studies

@@ -1,0 +1,44 @@
+#pragma once
+// Running a study: ask, run the trial through a TrialRunner, tell; until the budget is reached.
+// Each pass first fails RUNNING trials whose heartbeat is older than the grace period (their
+// worker is dead) and enqueues their configurations again (retry policy), so an interrupted
+// configuration runs again. `resume` does that at once for every RUNNING trial of the study,
+// without waiting for the grace period (for `study resume` after a crash of a single-worker run).
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "studies/pruner.h"
+#include "studies/storage.h"
+#include "studies/trial_runner.h"
+
+namespace autopeft::studies {
+
+struct LoopOptions {
+  std::optional<std::int64_t> until;  // stop when this many trials count (--trials N: now + N)
+  std::string worker = "worker";      // written with each trial
+  bool resume = false;                // fail and re-enqueue every RUNNING trial first
+  double grace_seconds = 120;         // heartbeat age after which a RUNNING trial is stale
+  double heartbeat_seconds = 5;       // at most one heartbeat write per this interval
+  int retries = 1;                    // re-enqueues of a stale configuration
+  int max_consecutive_failures = 10;  // stop when this many trials in a row fail
+  PrunerOptions pruner;
+  const std::atomic<bool>* stop = nullptr;  // set (e.g. by SIGINT): finish the running trial, then stop
+  std::function<void(const TrialRecord&, const TrialOutcome&)> on_trial;  // after each trial
+};
+
+struct LoopReport {
+  std::int64_t complete = 0, pruned = 0, failed = 0, requeued = 0;
+  std::string stopped_because;  // "budget", "trials" (until), "hours", "interrupted", "failures"
+};
+
+// Re-enqueues the configurations of trials that became FAILED as stale (up to `retries` times
+// per configuration); returns how many.
+std::int64_t requeue_stale(Storage& storage, const StudyRecord& study, const std::vector<TrialRecord>& stale,
+                           int retries);
+
+LoopReport run_study(Storage& storage, const StudyRecord& study, TrialRunner& runner,
+                     const LoopOptions& options);
+
+}  // namespace autopeft::studies
