@@ -1,0 +1,106 @@
+#include "tests/support/tiny_model.h"
+
+#include <torch/torch.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "model/encoder_task.h"
+#include "model/format/model_config.h"
+
+namespace autopeft::testing {
+
+const std::vector<std::string>& tiny_words() {
+  static const std::vector<std::string> w = {
+      "good",  "very", "the",   "a",     "movie", "film", "plot", "actor", "was", "is",    "and", "but",
+      "story", "long", "short", "music", "dull",  "ok",   "fine", "scene", "end", "start", "red", "blue"};
+  return w;
+}
+
+void write_tiny_bert(const std::filesystem::path& dir, int layers, int hidden) {
+  std::filesystem::create_directories(dir);
+  std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+  for (const auto& w : tiny_words()) vocab.push_back(w);
+  std::ofstream v(dir / "vocab.txt");
+  for (const auto& t : vocab) v << t << "\n";
+  v.close();
+  const nlohmann::json cfg = {{"model_type", "bert"},
+                              {"architectures", {"BertModel"}},
+                              {"vocab_size", vocab.size()},
+                              {"hidden_size", hidden},
+                              {"num_hidden_layers", layers},
+                              {"num_attention_heads", 4},
+                              {"intermediate_size", 2 * hidden},
+                              {"max_position_embeddings", 64},
+                              {"hidden_act", "gelu"}};
+  torch::manual_seed(1234);
+  const auto config = model::parse_encoder_config(cfg, "tiny");
+  model::EncoderForTask m(config, model::HeadKind::none, 0);
+  model::save_encoder(dir.string(), m, cfg);
+}
+
+std::string write_tiny_task(const std::filesystem::path& dir, int train, int dev, const std::string& type,
+                            unsigned seed) {
+  std::filesystem::create_directories(dir);
+  std::mt19937 rng(seed);
+  const auto& words = tiny_words();
+  auto sentence = [&](bool positive) {
+    std::vector<std::string> s;
+    const int n = 3 + static_cast<int>(rng() % 6);
+    for (int i = 0; i < n; ++i) {
+      std::string w;
+      do w = words[2 + rng() % (words.size() - 2)];  // never "good" or "very"
+      while (w.empty());
+      s.push_back(w);
+    }
+    if (positive) {
+      const auto at = rng() % s.size();
+      s[at] = "good";
+      if (rng() % 2 && at > 0) s[at - 1] = "very";
+    }
+    return s;
+  };
+  const bool token = type == "token-classification";
+  auto write = [&](const std::string& name, int n) {
+    std::ofstream f(dir / name);
+    if (!token) f << "sentence\tlabel\n";
+    for (int i = 0; i < n; ++i) {
+      const bool positive = i % 2 == 0;
+      const auto s = sentence(positive);
+      if (token) {
+        for (std::size_t k = 0; k < s.size(); ++k) {
+          std::string tag = "O";
+          if (s[k] == "very" && k + 1 < s.size() && s[k + 1] == "good") tag = "B-POS";
+          if (s[k] == "good") tag = k > 0 && s[k - 1] == "very" ? "I-POS" : "B-POS";
+          f << s[k] << "\t" << tag << "\n";
+        }
+        f << "\n";
+      } else {
+        std::string text;
+        for (const auto& w : s) text += (text.empty() ? "" : " ") + w;
+        f << text << "\t" << (positive ? "pos" : "neg") << "\n";
+      }
+    }
+  };
+  const std::string ext = token ? ".conll" : ".tsv";
+  write("train" + ext, train);
+  write("dev" + ext, dev);
+  nlohmann::json task = {{"name", token ? "tiny-ner" : "tiny"},
+                         {"type", type},
+                         {"train", "train" + ext},
+                         {"dev", "dev" + ext},
+                         {"format", token ? "conll" : "tsv"},
+                         {"metric", token ? "entity_f1" : "accuracy"},
+                         {"max_length", 32}};
+  if (!token) {
+    task["header"] = true;
+    task["text"] = "sentence";
+    task["label"] = "label";
+  }
+  const auto path = dir / "task.json";
+  std::ofstream(path) << task.dump(2) << "\n";
+  return path.string();
+}
+
+}  // namespace autopeft::testing

@@ -1,0 +1,23 @@
+#pragma once
+// Small real inputs for trainer and CLI tests: a random BERT folder with a WordPiece vocabulary
+// (hidden 32, 2 layers) and a synthetic but learnable task written as GLUE-style TSV files.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace autopeft::testing {
+
+// The words of the tiny vocabulary (besides the special tokens).
+const std::vector<std::string>& tiny_words();
+
+// Writes config.json, model.safetensors (random, seeded) and vocab.txt into `dir`.
+void write_tiny_bert(const std::filesystem::path& dir, int layers = 2, int hidden = 32);
+
+// Writes train.tsv / dev.tsv (header "sentence\tlabel") and task.json into `dir`: sentences of
+// 3-8 random words; label "pos" when the sentence holds "good", else "neg" (balanced).
+// Returns the task file. `type` "classification" or "token-classification" (then CoNLL files:
+// "good" tagged B-POS, "very good" B-POS I-POS, other words O; metric entity_f1).
+std::string write_tiny_task(const std::filesystem::path& dir, int train, int dev,
+                            const std::string& type = "classification", unsigned seed = 0);
+
+}  // namespace autopeft::testing
