@@ -1,4 +1,5 @@
 // `autopeft study run | resume` and `autopeft worker`: running a study's trials with the trainer.
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -58,9 +59,14 @@ pid_t spawn_worker(const std::string& db, const std::string& study, std::int64_t
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // The workers' stdout goes nowhere: the last line on stdout is this command's summary.
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
   pid_t pid = 0;
-  if (posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), environ) != 0)
-    throw std::runtime_error("cannot start a worker process");
+  const int rc = posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot start a worker process");
   return pid;
 }
 

@@ -77,9 +77,15 @@ bool should_prune(const PrunerOptions& o, const Curve& current, const std::vecto
   const auto rs =
       static_cast<std::int64_t>(std::llround(static_cast<double>(o.min_steps) * std::pow(o.eta, rung)));
   const double mine = value_at(current, rs);
+  if (std::isnan(mine)) return false;  // no value at or before the rung: nothing to compare
   std::vector<double> at;
-  for (const auto& c : others)
-    if (!c.empty() && c.back().first >= rs) at.push_back(value_at(c, rs));
+  for (const auto& c : others) {
+    // Curves that passed the rung without a value at or before it have no rung value (a NaN
+    // would also break the sort's ordering).
+    if (c.empty() || c.back().first < rs) continue;
+    const double v = value_at(c, rs);
+    if (!std::isnan(v)) at.push_back(v);
+  }
   at.push_back(mine);
   std::sort(at.begin(), at.end(), std::greater<>());
   const auto keep =

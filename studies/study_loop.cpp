@@ -1,6 +1,7 @@
 #include "studies/study_loop.h"
 
 #include <chrono>
+#include <cmath>
 
 #include "core/errors.h"
 #include "core/logging.h"
@@ -132,6 +133,13 @@ LoopReport run_study(Storage& storage, const StudyRecord& study, TrialRunner& ru
         if (it == outcome.values.end()) {
           outcome.state = TrialState::failed;
           outcome.reason = "the runner gave no value for objective '" + o.name + "'";
+          values.clear();
+          break;
+        }
+        if (!std::isfinite(it->second)) {
+          // tell() would refuse it and leave the trial RUNNING; it is this trial's failure.
+          outcome.state = TrialState::failed;
+          outcome.reason = "the runner gave a non-finite value for objective '" + o.name + "'";
           values.clear();
           break;
         }

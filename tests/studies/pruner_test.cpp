@@ -138,6 +138,8 @@ TEST(PrunerTest, AshaIgnoresOthersWithoutAValueAtTheRung) {
   const std::vector<Curve> others = {{{10, 0.9}}, {{8, 0.99}}, {{1, 0.2}, {6, 0.8}}, {{6, 0.7}}};
   EXPECT_TRUE(should_prune(asha(2, 3), {{6, 0.75}}, others, 4));
   EXPECT_FALSE(should_prune(asha(2, 3), {{6, 0.85}}, others, 4));
+  // A trial whose first value comes after the rung has no rung value either: never pruned there.
+  EXPECT_FALSE(should_prune(asha(2, 3), {{10, 0.0}}, {{{6, 0.9}}, {{6, 0.8}}}, 2));
 }
 
 TEST(PrunerTest, OptionsFromJson) {

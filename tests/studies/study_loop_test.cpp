@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -366,6 +367,26 @@ TEST(StudyLoopTest, AMissingObjectiveValueFailsTheTrialNamingIt) {
   EXPECT_EQ(trials[0].state, TrialState::failed);
   EXPECT_NE(trials[0].reason.find("'f2'"), std::string::npos) << trials[0].reason;
   EXPECT_TRUE(trials[0].values.empty());
+}
+
+TEST(StudyLoopTest, ANonFiniteObjectiveValueFailsTheTrialAndTheLoopGoesOn) {
+  TempDir tmp;
+  SqliteStorage st((tmp / "s.db").string());
+  const auto study = make_study(st, spec_json("nan", 2));
+  SyntheticRunner runner;
+  runner.hook = [](const TrialRequest& r, TrialReporter&, int call) {
+    auto o = SyntheticRunner::complete(r);
+    if (call == 0) o.values["f1"] = std::nan("");
+    return o;
+  };
+  const auto report = run_study(st, study, runner, {});
+  EXPECT_EQ(report.stopped_because, "budget");
+  EXPECT_EQ(report.failed, 1);
+  EXPECT_EQ(report.complete, 2);
+  const auto trials = st.trials(study.id);
+  ASSERT_EQ(trials.size(), 3u);
+  EXPECT_EQ(trials[0].state, TrialState::failed);  // not left RUNNING
+  EXPECT_NE(trials[0].reason.find("'f1'"), std::string::npos) << trials[0].reason;
 }
 
 TEST(StudyLoopTest, ReportedCurvesAreStoredAndTheMedianPrunerStopsAWeakTrial) {

@@ -1,0 +1,179 @@
+// `autopeft train` and `autopeft study run | resume | status | pareto | enqueue | export` with the
+// real trainer on a tiny BERT, including kill -9 of a running study and its resume.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "studies/storage.h"
+#include "tests/support/test_support.h"
+#include "tests/support/tiny_model.h"
+
+namespace autopeft {
+namespace {
+
+using autopeft::testing::run_command;
+using autopeft::testing::TempDir;
+
+std::string exe() { return "'" + (autopeft::testing::binary_dir() / "autopeft").string() + "'"; }
+
+nlohmann::json last_json_line(const std::string& out) {
+  const auto end = out.find_last_not_of('\n');
+  const auto start = out.rfind('\n', end);
+  return nlohmann::json::parse(out.substr(start == std::string::npos ? 0 : start + 1, end + 1));
+}
+
+class TrainStudyIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    autopeft::testing::write_tiny_bert(tmp / "bert");
+    task = autopeft::testing::write_tiny_task(tmp / "task", 160, 40);
+  }
+  std::string study_spec(int budget, const std::string& extra = "") {
+    const std::string text =
+        R"({"study": "tiny", "model": "bert", "task": "task/task.json", "space": "per-layer",
+      "constraints": {"params_percent_max": 20}, "sampler": {"type": "gp"}, "budget": {"trials": )" +
+        std::to_string(budget) + R"(},
+      "fidelity": {"epochs": 1, "batch_size": 16, "learning_rate": 0.003}, "seed": 3)" +
+        extra + "}";
+    return tmp.write("study.json", text).string();
+  }
+  TempDir tmp;
+  std::string task;
+};
+
+TEST_F(TrainStudyIntegrationTest, TrainPrintsSeedStatisticsAndWritesEveryExport) {
+  const auto out = (tmp / "out").string();
+  auto r = run_command(exe() + " train --model '" + (tmp / "bert").string() + "' --task '" + task +
+                       "' --config preset:lora --seeds 2 --epochs 2 --lr 0.003 --progress quiet --out '" +
+                       out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = last_json_line(r.out);
+  EXPECT_EQ(j["metric"], "accuracy");
+  ASSERT_EQ(j["values"].size(), 2u);
+  const double a = j["values"][0], b = j["values"][1];
+  EXPECT_NEAR(j["mean"].get<double>(), (a + b) / 2, 1e-12);
+  EXPECT_NEAR(j["std"].get<double>(), std::abs(a - b) / std::sqrt(2.0), 1e-12);  // sample std of two
+  EXPECT_GT(j["trainable"].get<std::int64_t>(), 0);
+  EXPECT_EQ(j["trainable"], j["stored"]);  // LoRA stores what it trains
+  for (const char* f : {"native/peft_config.json", "native/head.safetensors", "hf-peft/adapter_config.json",
+                        "adapters/adapter_config.json"})
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(out) / "seed-1" / f)) << f;
+  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(out) / "summary.json"));
+
+  // Bad inputs: exit 1 with the thing named.
+  r = run_command(exe() + " train --model '" + (tmp / "bert").string() + "' --task '" +
+                  (tmp / "nope.json").string() + "' --config preset:lora --out '" + out + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("nope.json"), std::string::npos) << r.err;
+  const auto opts = tmp.write("opts.json", R"({"epochs": 1, "learning_rat": 0.1})").string();
+  r = run_command(exe() + " train --model '" + (tmp / "bert").string() + "' --task '" + task +
+                  "' --config preset:lora --options '" + opts + "' --out '" + out + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("learning_rat"), std::string::npos) << r.err;
+}
+
+TEST_F(TrainStudyIntegrationTest, StudyRunsToItsBudgetUnderTheParameterBudgetAndExports) {
+  const auto db = (tmp / "s.db").string();
+  ASSERT_EQ(run_command(exe() + " study create '" + study_spec(4) + "' --db '" + db + "'").exit_code, 0);
+  auto r = run_command(exe() + " study enqueue --db '" + db + "' --config preset:pfeiffer");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_command(exe() + " study run --db '" + db + "' --progress quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(last_json_line(r.out)["stopped"], "budget");
+  r = run_command(exe() + " study trials --db '" + db + "' --format json");
+  const auto trials = nlohmann::json::parse(r.out);
+  ASSERT_EQ(trials.size(), 4u);
+  EXPECT_TRUE(trials[0]["params"].contains("config"));  // the enqueued baseline ran first
+  for (const auto& t : trials) {
+    EXPECT_EQ(t["state"], "complete") << t.dump();
+    EXPECT_LE(t["values"][1].get<double>(), 20.0);  // the hard budget held
+  }
+  r = run_command(exe() + " study status --db '" + db + "' --format json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["counted"], 4);
+  r = run_command(exe() + " study pareto --db '" + db + "' --format json");
+  EXPECT_GE(nlohmann::json::parse(r.out).size(), 1u);
+  const auto out = (tmp / "export").string();
+  r = run_command(exe() + " study export --db '" + db + "' --pick budget:5 --format native --out '" + out +
+                  "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(out) / "peft_config.json"));
+  r = run_command(exe() + " study export --db '" + db + "' --pick budget:0.000001 --format native --out '" +
+                  out + "2'");
+  EXPECT_EQ(r.exit_code, 1);
+}
+
+TEST_F(TrainStudyIntegrationTest, KillNineDuringTrialsThenResumeReachesTheBudgetWithNothingLost) {
+  const auto db = (tmp / "k.db").string();
+  ASSERT_EQ(run_command(exe() + " study create '" + study_spec(6) + "' --db '" + db + "'").exit_code, 0);
+  std::map<std::int64_t, std::vector<double>> before;
+  for (int kill_round = 0; kill_round < 2; ++kill_round) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      const std::string cmd =
+          "exec " + exe() + " study run --db '" + db + "' --progress quiet >/dev/null 2>&1";
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    // Wait until one more trial completed, then kill -9 in the middle of the next.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (;;) {
+      studies::SqliteStorage s(db, false);
+      const auto study = s.studies().front();
+      std::size_t complete = 0;
+      for (const auto& t : s.trials(study.id)) complete += t.state == studies::TrialState::complete;
+      if (complete > before.size() || std::chrono::steady_clock::now() > deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    studies::SqliteStorage s(db, false);
+    for (const auto& t : s.trials(s.studies().front().id))
+      if (t.state == studies::TrialState::complete) before.emplace(t.number, t.values);
+  }
+  auto r = run_command(exe() + " study resume --db '" + db + "' --progress quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  studies::SqliteStorage s(db, false);
+  const auto trials = s.trials(s.studies().front().id);
+  std::set<std::int64_t> numbers;
+  std::int64_t counted = 0;
+  for (const auto& t : trials) {
+    EXPECT_TRUE(numbers.insert(t.number).second) << "duplicate trial number " << t.number;
+    counted += t.state == studies::TrialState::complete;
+    EXPECT_NE(t.state, studies::TrialState::running);
+    if (before.count(t.number)) EXPECT_EQ(t.values, before[t.number]) << "trial " << t.number << " changed";
+  }
+  EXPECT_EQ(counted, 6);
+  EXPECT_EQ(s.integrity_check(), "ok");
+}
+
+TEST_F(TrainStudyIntegrationTest, TwoWorkerProcessesShareOneStudyFile) {
+  const auto db = (tmp / "w.db").string();
+  ASSERT_EQ(run_command(exe() + " study create '" + study_spec(6) + "' --db '" + db + "'").exit_code, 0);
+  const auto r = run_command(exe() + " --threads 1 study run --db '" + db + "' --workers 2 --progress quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  studies::SqliteStorage s(db, false);
+  const auto trials = s.trials(s.studies().front().id);
+  std::set<std::int64_t> numbers;
+  std::int64_t complete = 0;
+  for (const auto& t : trials) {
+    complete += t.state == studies::TrialState::complete;
+    EXPECT_TRUE(numbers.insert(t.number).second) << "duplicate trial number " << t.number;
+  }
+  EXPECT_GE(complete, 6);  // each worker may finish the trial it has in flight when the budget is reached
+  EXPECT_LE(complete, 7);
+  EXPECT_EQ(last_json_line(r.out)["complete"], complete);  // the workers print nothing on stdout
+  EXPECT_EQ(r.err.find("locked"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace autopeft
