@@ -46,6 +46,7 @@ void build_app(CLI::App& app, CommandRegistry& registry, GlobalOptions& globals)
   add_peft_command(app, registry, globals);
   add_study_command(app, registry, globals);
   add_train_command(app, registry, globals);
+  add_init_commands(app, registry, globals);
 }
 
 int main(int argc, char** argv) {

@@ -39,6 +39,8 @@ void add_model_command(CLI::App& app, CommandRegistry& registry, const GlobalOpt
 void add_peft_command(CLI::App& app, CommandRegistry& registry, const GlobalOptions& globals);
 void add_study_command(CLI::App& app, CommandRegistry& registry, const GlobalOptions& globals);
 void add_train_command(CLI::App& app, CommandRegistry& registry, const GlobalOptions& globals);
+void add_init_commands(CLI::App& app, CommandRegistry& registry,
+                       const GlobalOptions& globals);  // after model
 
 // Builds the whole command line (global options and every subcommand).
 void build_app(CLI::App& app, CommandRegistry& registry, GlobalOptions& globals);

@@ -236,8 +236,7 @@ int export_pick(const StudyOptions& o) {
   const auto config = problem.config(trial.params);
   const auto model_dir = study.definition.at("model").get<std::string>();
   // The configuration with freshly initialised weights, in the chosen format, for full training.
-  model::LoadOptions lo;
-  lo.head = "none";
+  model::LoadOptions lo;  // the checkpoint's own head (the backbone is all an export needs)
   auto loaded = model::load_encoder(model_dir, lo);
   peft::PeftModel pm(loaded.model->base, config, "trial " + std::to_string(trial.number));
   peft::ExportInfo info;

@@ -114,6 +114,18 @@ TaskOutput EncoderForTaskImpl::forward(const torch::Tensor& input_ids, const tor
   return out;
 }
 
+torch::Tensor EncoderForTaskImpl::masked_lm_logits(const torch::Tensor& input_ids,
+                                                   const torch::Tensor& attention_mask,
+                                                   const torch::Tensor& token_type_ids,
+                                                   const torch::Tensor& positions) {
+  if (head_ != HeadKind::mlm) throw std::logic_error("masked_lm_logits needs a masked-LM head");
+  auto enc = base->forward(input_ids, attention_mask, token_type_ids);
+  auto hidden = enc.last_hidden_state;
+  if (enc.prompt_tokens > 0) hidden = hidden.narrow(1, enc.prompt_tokens, input_ids.size(1));
+  const auto rows = hidden.index({positions});  // [N, H]
+  return mlm_head_->forward(rows.unsqueeze(0), base->embeddings->word_embeddings->weight).squeeze(0);
+}
+
 std::vector<torch::Tensor> EncoderForTaskImpl::head_parameters() const {
   if (!roberta_head_.is_empty()) return roberta_head_->parameters();
   if (!linear_head_.is_empty()) return linear_head_->parameters();
@@ -280,7 +292,7 @@ LoadedEncoder load_encoder(const std::string& dir, const LoadOptions& options) {
   out.report.unexpected = unexpected;
   for (const auto& k : unexpected) log::warn("{}: ignoring unexpected checkpoint key {}", dir, k);
   if (!out.report.new_head.empty())
-    log::info("{}: new {} head with {} labels, randomly initialised", dir, head_kind_name(head), num_labels);
+    log::debug("{}: new {} head with {} labels, randomly initialised", dir, head_kind_name(head), num_labels);
   out.model->to(options.device, options.dtype);
   out.model->eval();
   return out;
@@ -304,6 +316,35 @@ void save_encoder(const std::string& dir, EncoderForTask& model, const nlohmann:
   std::ofstream cfg(fs::path(dir) / "config.json");
   cfg << config_json.dump(2) << "\n";
   if (!cfg) throw_user_error(dir, "cannot write config.json");
+}
+
+}  // namespace autopeft::model
+
+namespace autopeft::model {
+
+void initialize_weights(EncoderForTask& model, double std) {
+  torch::NoGradGuard no_grad;
+  const auto pad = model->config().pad_token_id;
+  for (const auto& m : model->modules(/*include_self=*/true)) {
+    if (auto* linear = dynamic_cast<torch::nn::LinearImpl*>(m.get())) {
+      linear->weight.normal_(0.0, std);
+      if (linear->bias.defined()) linear->bias.zero_();
+    } else if (auto* injectable = dynamic_cast<InjectableLinearImpl*>(m.get())) {
+      injectable->weight.normal_(0.0, std);
+      if (injectable->bias.defined()) injectable->bias.zero_();
+    } else if (auto* emb = dynamic_cast<torch::nn::EmbeddingImpl*>(m.get())) {
+      emb->weight.normal_(0.0, std);
+      if (pad >= 0 && pad < emb->weight.size(0) && emb == model->base->embeddings->word_embeddings.get())
+        emb->weight[pad].zero_();
+    } else if (auto* ln = dynamic_cast<torch::nn::LayerNormImpl*>(m.get())) {
+      ln->weight.fill_(1.0);
+      ln->bias.zero_();
+    }
+  }
+  for (auto& p : model->named_parameters())
+    if (p.key().size() >= 4 && p.key().compare(p.key().size() - 4, 4, "bias") == 0 && p.value().dim() == 1 &&
+        p.key().find("LayerNorm") == std::string::npos && p.key().find("layer_norm") == std::string::npos)
+      p.value().zero_();  // the masked-LM output bias, among others
 }
 
 }  // namespace autopeft::model

@@ -73,6 +73,11 @@ class EncoderForTaskImpl : public torch::nn::Module {
   EncoderForTaskImpl(const EncoderConfig& config, HeadKind head, std::int64_t num_labels);
   TaskOutput forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask = {},
                      const torch::Tensor& token_type_ids = {});
+  // Masked LM: the backbone's output with the head applied only where `positions` ([B, S] bool)
+  // is set (training needs the logits of the masked tokens only: ~7x less head work than
+  // forward()). Returns logits [N, V] for the N selected positions, in row-major order.
+  torch::Tensor masked_lm_logits(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                                 const torch::Tensor& token_type_ids, const torch::Tensor& positions);
   HeadKind head() const { return head_; }
   std::int64_t num_labels() const { return num_labels_; }
   const EncoderConfig& config() const { return base->config(); }
@@ -134,5 +139,14 @@ LoadedEncoder load_encoder(const std::string& dir, const LoadOptions& options = 
 // Writes a model folder in Hugging Face layout (config.json + model.safetensors) from a model and
 // its config JSON. For tests and for pretraining small backbones.
 void save_encoder(const std::string& dir, EncoderForTask& model, const nlohmann::json& config_json);
+
+}  // namespace autopeft::model
+
+namespace autopeft::model {
+
+// Re-initialises every weight as transformers' BertPreTrainedModel._init_weights does for a model
+// trained from scratch: linear and embedding weights N(0, std), biases 0 (embedding rows of the
+// padding index 0), LayerNorm weight 1 and bias 0.
+void initialize_weights(EncoderForTask& model, double std = 0.02);
 
 }  // namespace autopeft::model

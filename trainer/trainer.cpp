@@ -302,7 +302,14 @@ TrainResult Trainer::train(const FeatureSet& train, const FeatureSet& eval, cons
         const auto b = collate(train, plan[bi], co, mask_rng);
         r.train_tokens += b.tokens;
         r.padded_tokens += b.input_ids.numel();
-        const auto loss = loss_of(logits_of(model_, b, type), b, type);
+        torch::Tensor loss;
+        if (type == "mlm") {  // the head only where tokens were masked
+          const auto chosen = b.labels.ne(kIgnoreIndex);
+          const auto logits = net->masked_lm_logits(b.input_ids, b.attention_mask, b.token_type_ids, chosen);
+          loss = F::cross_entropy(logits.to(torch::kFloat), b.labels.index({chosen}));
+        } else {
+          loss = loss_of(logits_of(model_, b, type), b, type);
+        }
         const double value = loss.item<double>();
         if (!std::isfinite(value)) {
           r.status = "failed";
