@@ -177,3 +177,42 @@ TEST_F(TrainStudyIntegrationTest, TwoWorkerProcessesShareOneStudyFile) {
 
 }  // namespace
 }  // namespace autopeft
+
+namespace autopeft {
+namespace {
+
+// A new backbone from nothing: a sentencepiece tokenizer, a random XLM-R-style encoder, masked-LM
+// pretraining, then fine-tuning a classifier on the pretrained folder.
+TEST(PretrainIntegrationTest, TokenizerTrainModelInitAndMaskedLmPretraining) {
+  TempDir tmp;
+  {
+    std::ofstream f(tmp / "text.txt");
+    const auto& w = autopeft::testing::tiny_words();
+    for (int i = 0; i < 400; ++i)
+      f << w[i % w.size()] << " " << w[(i * 7) % w.size()] << " " << w[(i * 3 + 1) % w.size()]
+        << " and more text\n";
+  }
+  const auto dir = (tmp / "m").string();
+  auto r = run_command(exe() + " tokenizer train --input '" + (tmp / "text.txt").string() +
+                       "' --vocab-size 36 --out '" + dir + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_command(exe() + " model init --tokenizer '" + dir + "' --out '" + dir +
+                  "' --layers 2 --hidden 32 --heads 4 --ffn 64 --max-length 24");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(last_json_line(r.out)["vocab_size"], 38);  // 36 pieces, <pad> and <mask>
+  const auto mlm =
+      tmp.write("mlm.json", R"({"name": "mlm", "type": "mlm", "train": "text.txt", "dev": "text.txt",
+    "format": "text", "metric": "accuracy", "max_length": 24})");
+  const auto out = (tmp / "pre").string();
+  r = run_command(exe() + " train --model '" + dir + "' --task '" + mlm.string() +
+                  "' --config full --eval-on holdout --max-steps 30 --lr 0.002 --progress quiet --out '" +
+                  out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto pretrained = std::filesystem::path(out) / "seed-0" / "model";
+  EXPECT_TRUE(std::filesystem::exists(pretrained / "sentencepiece.bpe.model"));  // a model folder of its own
+  r = run_command(exe() + " model inspect --json '" + pretrained.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+}  // namespace
+}  // namespace autopeft

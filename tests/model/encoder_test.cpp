@@ -289,6 +289,12 @@ TEST_F(EncoderTest, MaskedLmHeadsWithTransformersKeysAndTiedDecoder) {
     auto logits = torch::matmul(x, w.at(p + "embeddings.word_embeddings.weight").t()) + w.at(bias);
     EXPECT_EQ(out.logits.sizes(), (std::vector<int64_t>{1, 4, 50}));
     EXPECT_TENSOR_NEAR(out.logits, logits, 1e-5) << type;
+    // The training path: the head on chosen positions only gives those rows of the full logits.
+    auto ids2 = torch::tensor({{5, 7, 9, 11}, {6, 8, 10, 12}});
+    auto chosen = torch::tensor({{false, true, false, true}, {true, false, false, false}});
+    auto full = loaded.model->forward(ids2).logits;
+    auto rows = loaded.model->masked_lm_logits(ids2, torch::ones_like(ids2), torch::zeros_like(ids2), chosen);
+    EXPECT_TENSOR_NEAR(rows, torch::stack({full[0][1], full[0][3], full[1][0]}), 1e-5) << type;
     // Fine-tuning a classifier on this checkpoint ignores the pretraining head.
     LoadOptions o;
     o.head = "sequence";
