@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <random>
 #include <set>
 
 #include "core/errors.h"
 #include "search/acquisition.h"
+#include "search/ehvi.h"
 #include "search/gp_fit.h"
 
 namespace autopeft::search {
@@ -43,85 +45,122 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
   if (static_cast<int>(complete.size() + pending.size()) < init || complete.size() < 2)
     return random_new(space, rng, seen, options.feasible);
 
-  // The target: one objective as it is, several scalarised (ParEGO).
   const std::size_t m = complete.front().values.size();
   const auto n = static_cast<Eigen::Index>(complete.size());
-  Eigen::VectorXd y(n);
-  if (m == 1) {
-    for (Eigen::Index i = 0; i < n; ++i) y[i] = complete[static_cast<std::size_t>(i)].values[0];
-  } else {
-    std::exponential_distribution<double> e(1.0);
-    std::vector<double> w(m);
-    double sum = 0;
-    for (auto& x : w) sum += (x = e(rng));
-    for (auto& x : w) x /= sum;
-    std::vector<double> lo(m, 1e300), hi(m, -1e300);
-    for (const auto& o : complete)
-      for (std::size_t k = 0; k < m; ++k) {
-        lo[k] = std::min(lo[k], o.values[k]);
-        hi[k] = std::max(hi[k], o.values[k]);
-      }
-    for (Eigen::Index i = 0; i < n; ++i) {
-      // Augmented Chebyshev on the shortfall from the best (normalised): to be minimised.
-      double worst = 0, total = 0;
-      for (std::size_t k = 0; k < m; ++k) {
-        const double range = hi[k] > lo[k] ? hi[k] - lo[k] : 1.0;
-        const double f = w[k] * (hi[k] - complete[static_cast<std::size_t>(i)].values[k]) / range;
-        worst = std::max(worst, f);
-        total += f;
-      }
-      y[i] = -(worst + 0.05 * total);
-    }
-  }
-  const double mean = y.mean();
-  const double sd =
-      std::max(1e-12, std::sqrt((y.array() - mean).square().sum() / std::max<Eigen::Index>(1, n - 1)));
-  const Eigen::VectorXd ys = (y.array() - mean) / sd;
   Eigen::MatrixXd X(n, d);
   for (Eigen::Index i = 0; i < n; ++i)
     X.row(i) = space.encode(complete[static_cast<std::size_t>(i)].params).transpose();
-
-  GaussianProcess gp(KernelType::matern52, d);
-  const std::string key = m == 1 ? "single" : "parego";
-  if (state.gp_params.is_object() && state.gp_params.contains(key)) {
-    const auto& saved = state.gp_params[key];
-    if (saved.is_array() && static_cast<int>(saved.size()) == gp.num_params()) {
-      Eigen::VectorXd theta(gp.num_params());
-      for (int i = 0; i < gp.num_params(); ++i) theta[i] = saved[static_cast<std::size_t>(i)].get<double>();
-      gp.set_params(theta);
-    }
-  }
-  GpFitOptions fit;
-  fit.seed = rng();
-  fit_hyperparameters(gp, X, ys, fit);
-  const Eigen::VectorXd theta = gp.params();
   if (!state.gp_params.is_object()) state.gp_params = nlohmann::json::object();
-  state.gp_params[key] = std::vector<double>(theta.data(), theta.data() + theta.size());
-  const double best = ys.maxCoeff();
 
-  // Kriging believer: pending points as observations at the posterior mean.
-  if (!pending.empty()) {
-    Eigen::MatrixXd Xp(n + static_cast<Eigen::Index>(pending.size()), d);
-    Eigen::VectorXd yp(Xp.rows());
-    Xp.topRows(n) = X;
-    yp.head(n) = ys;
-    for (std::size_t i = 0; i < pending.size(); ++i) {
-      const Eigen::VectorXd u = space.encode(pending[i]);
-      Eigen::VectorXd mu, var;
-      gp.predict(u.transpose(), mu, var);
-      Xp.row(n + static_cast<Eigen::Index>(i)) = u.transpose();
-      yp[n + static_cast<Eigen::Index>(i)] = mu[0];
+  // One surrogate per target: a GP on the standardised values, warm-started from the stored
+  // hyper-parameters, with pending points as Kriging-believer observations.
+  auto surrogate = [&](const Eigen::VectorXd& y, const std::string& key) {
+    const double mean = y.mean();
+    const double sd =
+        std::max(1e-12, std::sqrt((y.array() - mean).square().sum() / std::max<Eigen::Index>(1, n - 1)));
+    const Eigen::VectorXd ys = (y.array() - mean) / sd;
+    auto gp = std::make_unique<GaussianProcess>(KernelType::matern52, d);
+    if (state.gp_params.contains(key)) {
+      const auto& saved = state.gp_params[key];
+      if (saved.is_array() && static_cast<int>(saved.size()) == gp->num_params()) {
+        Eigen::VectorXd theta(gp->num_params());
+        for (int i = 0; i < gp->num_params(); ++i)
+          theta[i] = saved[static_cast<std::size_t>(i)].get<double>();
+        gp->set_params(theta);
+      }
     }
-    gp.fit(Xp, yp);
+    GpFitOptions fit;
+    fit.seed = rng();
+    fit_hyperparameters(*gp, X, ys, fit);
+    const Eigen::VectorXd theta = gp->params();
+    state.gp_params[key] = std::vector<double>(theta.data(), theta.data() + theta.size());
+    if (!pending.empty()) {
+      Eigen::MatrixXd Xp(n + static_cast<Eigen::Index>(pending.size()), d);
+      Eigen::VectorXd yp(Xp.rows());
+      Xp.topRows(n) = X;
+      yp.head(n) = ys;
+      for (std::size_t i = 0; i < pending.size(); ++i) {
+        const Eigen::VectorXd u = space.encode(pending[i]);
+        Eigen::VectorXd mu, var;
+        gp->predict(u.transpose(), mu, var);
+        Xp.row(n + static_cast<Eigen::Index>(i)) = u.transpose();
+        yp[n + static_cast<Eigen::Index>(i)] = mu[0];
+      }
+      gp->fit(Xp, yp);
+    }
+    return std::make_pair(std::move(gp), ys);
+  };
+
+  std::function<double(const Eigen::VectorXd&)> score;
+  std::vector<std::unique_ptr<GaussianProcess>> gps;
+  std::unique_ptr<AcquisitionFunction> acq;
+  const bool ehvi = m == 2 && options.multi_objective == "ehvi";
+  if (ehvi) {
+    // Exact 2-objective EHVI in the standardised (minimised) space; the reference point is the
+    // worst observation of each objective less 10 % of its range (as BoTorch infers one).
+    Eigen::MatrixXd front(n, 2);
+    Eigen::Vector2d ref;
+    for (std::size_t k = 0; k < 2; ++k) {
+      Eigen::VectorXd y(n);
+      for (Eigen::Index i = 0; i < n; ++i) y[i] = complete[static_cast<std::size_t>(i)].values[k];
+      auto [gp, ys] = surrogate(y, k == 0 ? "ehvi.0" : "ehvi.1");
+      front.col(static_cast<Eigen::Index>(k)) = -ys;  // larger is better -> minimise
+      const double worst = front.col(static_cast<Eigen::Index>(k)).maxCoeff();
+      const double best = front.col(static_cast<Eigen::Index>(k)).minCoeff();
+      ref[static_cast<Eigen::Index>(k)] = worst + 0.1 * std::max(1e-9, worst - best);
+      gps.push_back(std::move(gp));
+    }
+    score = [&, front, ref](const Eigen::VectorXd& u) {
+      Eigen::Vector2d mu, sigma;
+      for (int k = 0; k < 2; ++k) {
+        Eigen::VectorXd mean, var;
+        gps[static_cast<std::size_t>(k)]->predict(u.transpose(), mean, var);
+        mu[k] = -mean[0];
+        sigma[k] = std::sqrt(std::max(0.0, var[0]));
+      }
+      return ehvi_2d(front, ref, mu, sigma);
+    };
+  } else {
+    // One objective as it is; several scalarised (ParEGO: random simplex weights, augmented
+    // Chebyshev of the objectives normalised to [0, 1]).
+    Eigen::VectorXd y(n);
+    if (m == 1) {
+      for (Eigen::Index i = 0; i < n; ++i) y[i] = complete[static_cast<std::size_t>(i)].values[0];
+    } else {
+      std::exponential_distribution<double> e(1.0);
+      std::vector<double> w(m);
+      double sum = 0;
+      for (auto& x : w) sum += (x = e(rng));
+      for (auto& x : w) x /= sum;
+      std::vector<double> lo(m, 1e300), hi(m, -1e300);
+      for (const auto& o : complete)
+        for (std::size_t k = 0; k < m; ++k) {
+          lo[k] = std::min(lo[k], o.values[k]);
+          hi[k] = std::max(hi[k], o.values[k]);
+        }
+      for (Eigen::Index i = 0; i < n; ++i) {
+        double worst = 0, total = 0;
+        for (std::size_t k = 0; k < m; ++k) {
+          const double range = hi[k] > lo[k] ? hi[k] - lo[k] : 1.0;
+          const double f = w[k] * (hi[k] - complete[static_cast<std::size_t>(i)].values[k]) / range;
+          worst = std::max(worst, f);
+          total += f;
+        }
+        y[i] = -(worst + 0.05 * total);
+      }
+    }
+    auto [gp, ys] = surrogate(y, m == 1 ? "single" : "parego");
+    gps.push_back(std::move(gp));
+    acq = make_acquisition(options.acquisition, {gps.front().get(), ys.maxCoeff(), nullptr});
+    score = [&](const Eigen::VectorXd& u) { return acq->value(u); };
   }
-  const auto acq = make_acquisition(options.acquisition, {&gp, best, nullptr});
 
   // Random candidates, then local search from the best few.
   std::vector<std::pair<double, nlohmann::json>> scored;
   for (int c = 0; c < options.candidates; ++c) {
     auto p = space.sample(rng);
     if (seen.count(p.dump()) || (options.feasible && !options.feasible(p))) continue;
-    scored.emplace_back(acq->value(space.encode(p)), p);
+    scored.emplace_back(score(space.encode(p)), p);
   }
   if (scored.empty()) return random_new(space, rng, seen, options.feasible);
   std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
@@ -134,7 +173,7 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
       for (Eigen::Index i = 0; i < u.size(); ++i) u[i] = std::clamp(u[i] + step(rng), 0.0, 1.0);
       auto q = space.decode(u);
       if (seen.count(q.dump()) || (options.feasible && !options.feasible(q))) continue;
-      const double v = acq->value(space.encode(q));
+      const double v = score(space.encode(q));
       if (v > value) {
         value = v;
         p = q;

@@ -3,9 +3,11 @@
 //   - below the initial-design size (max(5, min(2d, budget/5)) unless set), a random point;
 //   - one objective: a GP (MAP hyper-parameters, warm-started) on the standardised outputs and
 //     log-EI over the best observation;
-//   - several objectives: ParEGO (Knowles 2006): a random weight vector from the simplex, the
-//     augmented Chebyshev scalarisation of the objectives normalised to [0, 1], a GP on it and
-//     log-EI (EHVI and NEHVI are the next step of the search issue);
+//   - two objectives: a GP per objective and the exact expected hypervolume improvement
+//     (search/ehvi.h) over the observed front, reference point inferred from the observations;
+//   - more objectives (or multi_objective = "parego"): ParEGO (Knowles 2006): a random weight
+//     vector from the simplex, the augmented Chebyshev scalarisation of the objectives normalised
+//     to [0, 1], a GP on it and log-EI (NEHVI is not built yet);
 //   - pending points (running trials) enter as fantasies at the posterior mean (Kriging
 //     believer), so parallel workers get different proposals; no proposal repeats an evaluated
 //     or pending point;
@@ -36,7 +38,8 @@ struct BoOptions {
   int budget = 100;         // the study's trial budget (for the initial design size)
   int candidates = 1000;
   int local_steps = 40;
-  std::string acquisition = "log_ei";
+  std::string acquisition = "log_ei";    // one objective (and ParEGO's scalarisation)
+  std::string multi_objective = "ehvi";  // two objectives: "ehvi" (exact) or "parego"; more: ParEGO
   // Hard constraints (e.g. a parameter budget): infeasible points are never proposed. Empty: all
   // points are feasible.
   std::function<bool(const nlohmann::json&)> feasible;

@@ -1,0 +1,24 @@
+#pragma once
+// Exact expected hypervolume improvement for two objectives (minimisation) under independent
+// Gaussian predictions. With the Pareto front sorted by the first objective, y1 ascending
+// (so y2 descending), strip j of the first axis, [c_j, c_{j+1}) with c_0 = -inf,
+// c_j = y1(j) and c_{n+1} = r1, is dominated up to h_j (h_0 = r2, h_j = y2(j)). A new point z
+// adds (c_{j+1} - max(z1, c_j))+ x (h_j - z2)+ in strip j, and since
+// E[(c_{j+1} - max(z1, c_j))+] = G1(c_{j+1}) - G1(c_j) with G(c) = E[(c - z)+]
+// = (c - mu) Phi((c - mu) / s) + s phi((c - mu) / s),
+//   EHVI = sum_j (G1(c_{j+1}) - G1(c_j)) G2(h_j).
+// Derived here; checked against Monte Carlo in tests/search/ehvi_test.cpp.
+#include <Eigen/Core>
+
+namespace autopeft::search {
+
+// `front`: n x 2 points (any order; dominated points and points not strictly better than the
+// reference in both objectives are ignored). mu, sigma: the new point's predictive mean and
+// standard deviation per objective (sigma >= 0).
+double ehvi_2d(const Eigen::MatrixXd& front, const Eigen::Vector2d& reference, const Eigen::Vector2d& mu,
+               const Eigen::Vector2d& sigma);
+
+// E[(c - z)+] for z ~ N(mu, sigma^2).
+double expected_shortfall_below(double c, double mu, double sigma);
+
+}  // namespace autopeft::search
