@@ -224,12 +224,35 @@ EncoderOutput EncoderModelImpl::forward(const torch::Tensor& input_ids, const to
   } else {
     x = embeddings->forward(ids, types);
   }
-  const auto mask_add = additive_attention_mask(mask, x.scalar_type());
-  for (std::size_t i = 0; i < encoder->size(); ++i) x = encoder->at(i)->forward(x, mask_add);
+  auto out = forward_from(0, x, mask);
+  out.prompt_tokens = prompt;
+  return out;
+}
+
+torch::Tensor EncoderModelImpl::hidden_before(std::int64_t k, const torch::Tensor& input_ids,
+                                              const torch::Tensor& attention_mask,
+                                              const torch::Tensor& token_type_ids) {
+  if (embedding_hook_)
+    throw std::logic_error("hidden_before: the model has an embeddings hook (prompt methods)");
+  if (k < 0 || k > static_cast<std::int64_t>(encoder->size()))
+    throw std::out_of_range("hidden_before: layer index");
+  auto ids = input_ids.to(torch::kInt64);
+  auto types = token_type_ids.defined() ? token_type_ids.to(torch::kInt64) : torch::zeros_like(ids);
+  auto x = embeddings->forward(ids, types);
+  const auto mask_add = additive_attention_mask(attention_mask, x.scalar_type());
+  for (std::int64_t i = 0; i < k; ++i) x = encoder->at(static_cast<std::size_t>(i))->forward(x, mask_add);
+  return x;
+}
+
+EncoderOutput EncoderModelImpl::forward_from(std::int64_t k, const torch::Tensor& hidden,
+                                             const torch::Tensor& attention_mask) {
+  auto x = hidden;
+  const auto mask_add = additive_attention_mask(attention_mask, x.scalar_type());
+  for (auto i = static_cast<std::size_t>(k); i < encoder->size(); ++i)
+    x = encoder->at(i)->forward(x, mask_add);
   EncoderOutput out;
   out.last_hidden_state = x;
-  out.attention_mask = mask;
-  out.prompt_tokens = prompt;
+  out.attention_mask = attention_mask;
   if (has_pooler()) out.pooled = pooler->forward(x);
   return out;
 }

@@ -153,6 +153,13 @@ class EncoderModelImpl : public torch::nn::Module {
   // attention_mask [B, S] of 0/1 (default: all ones); token_type_ids default zeros.
   EncoderOutput forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask = {},
                         const torch::Tensor& token_type_ids = {});
+  // The forward pass in two parts, for the trainer's activation cache: the input of layer k
+  // (embeddings and layers 0..k-1; no embeddings hook allowed), and layers k.. (and the pooler)
+  // from such a hidden state. forward() is forward_from(0, embeddings).
+  torch::Tensor hidden_before(std::int64_t k, const torch::Tensor& input_ids,
+                              const torch::Tensor& attention_mask, const torch::Tensor& token_type_ids = {});
+  EncoderOutput forward_from(std::int64_t k, const torch::Tensor& hidden,
+                             const torch::Tensor& attention_mask);
   void set_embedding_hook(std::shared_ptr<EmbeddingHook> hook);
   std::shared_ptr<EmbeddingHook> embedding_hook() const { return embedding_hook_; }
 

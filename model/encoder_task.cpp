@@ -101,7 +101,15 @@ EncoderForTaskImpl::EncoderForTaskImpl(const EncoderConfig& c, HeadKind head, st
 
 TaskOutput EncoderForTaskImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                                        const torch::Tensor& token_type_ids) {
-  auto enc = base->forward(input_ids, attention_mask, token_type_ids);
+  return with_head(base->forward(input_ids, attention_mask, token_type_ids));
+}
+
+TaskOutput EncoderForTaskImpl::forward_from(std::int64_t k, const torch::Tensor& hidden,
+                                            const torch::Tensor& attention_mask) {
+  return with_head(base->forward_from(k, hidden, attention_mask));
+}
+
+TaskOutput EncoderForTaskImpl::with_head(const EncoderOutput& enc) {
   TaskOutput out{enc.last_hidden_state, enc.pooled, {}, enc.attention_mask, enc.prompt_tokens};
   if (head_ == HeadKind::sequence) {
     out.logits = !roberta_head_.is_empty() ? roberta_head_->forward(enc.last_hidden_state)

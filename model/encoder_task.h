@@ -78,6 +78,8 @@ class EncoderForTaskImpl : public torch::nn::Module {
   // forward()). Returns logits [N, V] for the N selected positions, in row-major order.
   torch::Tensor masked_lm_logits(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                                  const torch::Tensor& token_type_ids, const torch::Tensor& positions);
+  // Layers k.. and the head, from the input of layer k (EncoderModelImpl::hidden_before).
+  TaskOutput forward_from(std::int64_t k, const torch::Tensor& hidden, const torch::Tensor& attention_mask);
   HeadKind head() const { return head_; }
   std::int64_t num_labels() const { return num_labels_; }
   const EncoderConfig& config() const { return base->config(); }
@@ -87,6 +89,7 @@ class EncoderForTaskImpl : public torch::nn::Module {
   EncoderModel base{nullptr};
 
  private:
+  TaskOutput with_head(const EncoderOutput& enc);
   HeadKind head_;
   std::int64_t num_labels_;
   torch::nn::Dropout dropout_{nullptr};

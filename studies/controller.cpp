@@ -27,8 +27,10 @@ std::int64_t counted_trials(const std::vector<TrialRecord>& trials) {
   return n;
 }
 
-TrialRecord ask(Storage& storage, const StudyRecord& study, const std::string& worker) {
-  if (auto waiting = storage.claim_waiting(study.id, worker, epoch_seconds())) return *waiting;
+namespace {
+// A new proposal started as RUNNING, or nothing when another worker took its index meanwhile.
+std::optional<TrialRecord> start_new_proposal(Storage& storage, const StudyRecord& study,
+                                              const std::string& worker) {
   const auto spec = StudySpec::from_definition(study.definition);
   const auto space = spec.search_space();
   const auto trials = storage.trials(study.id);
@@ -77,7 +79,16 @@ TrialRecord ask(Storage& storage, const StudyRecord& study, const std::string& w
     params = search::propose(space, complete, pending, seed, options, state);
     storage.set_study_attr(study.id, "bo_state", state.gp_params);
   }
-  return storage.start_trial(study.id, params, worker, proposals, epoch_seconds());
+  return storage.start_proposal(study.id, params, worker, proposals, epoch_seconds());
+}
+}  // namespace
+
+TrialRecord ask(Storage& storage, const StudyRecord& study, const std::string& worker) {
+  for (;;) {
+    if (auto waiting = storage.claim_waiting(study.id, worker, epoch_seconds())) return *waiting;
+    if (auto started = start_new_proposal(storage, study, worker)) return *started;
+    // Another worker started this proposal index meanwhile: propose again, seeing its trial.
+  }
 }
 
 void tell(Storage& storage, const StudyRecord& study, std::int64_t number, TrialState state,

@@ -1,6 +1,7 @@
 #include "studies/storage.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
 
 #include <chrono>
 #include <ctime>
@@ -87,6 +88,19 @@ TrialRecord read_trial(SQLite::Statement& q) {
   return t;
 }
 
+// A SQLite failure as a UserError naming the file, with a hint for the usual causes.
+[[noreturn]] void storage_error(const std::string& path, const SQLite::Exception& e) {
+  std::string what = e.what();
+  const int code = e.getErrorCode();
+  if (code == SQLITE_FULL || e.getExtendedErrorCode() == SQLITE_IOERR_WRITE)
+    what += " (is the disk full, or the file over a size limit?)";
+  else if (code == SQLITE_READONLY)
+    what += " (the study file or its folder is read-only)";
+  else if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+    what += " (another process held the study file for longer than the 30 s busy timeout)";
+  throw_user_error(path, "study file: " + what);
+}
+
 constexpr const char* kTrialColumns =
     "id, number, state, params, created, started, finished, heartbeat, worker, reason, proposal";
 
@@ -124,7 +138,7 @@ SqliteStorage::SqliteStorage(const std::string& path, bool create) : path_(path)
 SqliteStorage::~SqliteStorage() = default;
 
 StudyRecord SqliteStorage::create_study(const std::string& name, const nlohmann::json& definition,
-                                        const std::vector<Objective>& objectives, std::uint64_t seed) {
+                                        const std::vector<Objective>& objectives, std::uint64_t seed) try {
   SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
   SQLite::Statement exists(*db_, "SELECT 1 FROM studies WHERE name = ?");
   exists.bind(1, name);
@@ -147,9 +161,11 @@ StudyRecord SqliteStorage::create_study(const std::string& name, const nlohmann:
   }
   tx.commit();
   return s;
+} catch (const SQLite::Exception& e) {
+  storage_error(path_, e);
 }
 
-std::vector<StudyRecord> SqliteStorage::studies() {
+std::vector<StudyRecord> SqliteStorage::studies() try {
   std::vector<StudyRecord> out;
   SQLite::Statement q(*db_, "SELECT id, name, definition, seed, created FROM studies ORDER BY id");
   while (q.executeStep()) {
@@ -165,20 +181,26 @@ std::vector<StudyRecord> SqliteStorage::studies() {
     out.push_back(std::move(s));
   }
   return out;
+} catch (const SQLite::Exception& e) {
+  storage_error(path_, e);
 }
 
-std::optional<StudyRecord> SqliteStorage::find_study(const std::string& name) {
+std::optional<StudyRecord> SqliteStorage::find_study(const std::string& name) try {
   for (auto& s : studies())
     if (s.name == name) return s;
   return std::nullopt;
+} catch (const SQLite::Exception& e) {
+  storage_error(path_, e);
 }
 
-void SqliteStorage::delete_study(std::int64_t study) {
+void SqliteStorage::delete_study(std::int64_t study) try {
   SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
   SQLite::Statement d(*db_, "DELETE FROM studies WHERE id = ?");
   d.bind(1, study);
   d.exec();
   tx.commit();
+} catch (const SQLite::Exception& e) {
+  storage_error(path_, e);
 }
 
 std::int64_t SqliteStorage::next_number(std::int64_t study) {
@@ -188,8 +210,7 @@ std::int64_t SqliteStorage::next_number(std::int64_t study) {
   return q.getColumn(0).getInt64();
 }
 
-std::int64_t SqliteStorage::enqueue_trial(std::int64_t study, const nlohmann::json& params) {
-  SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+std::int64_t SqliteStorage::insert_waiting(std::int64_t study, const nlohmann::json& params) {
   const auto number = next_number(study);
   SQLite::Statement ins(
       *db_, "INSERT INTO trials (study_id, number, state, params, created) VALUES (?, ?, 'waiting', ?, ?)");
@@ -198,8 +219,31 @@ std::int64_t SqliteStorage::enqueue_trial(std::int64_t study, const nlohmann::js
   ins.bind(3, params.dump());
   ins.bind(4, utc_now());
   ins.exec();
+  return number;
+}
+
+std::int64_t SqliteStorage::enqueue_trial(std::int64_t study, const nlohmann::json& params) try {
+  SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+  const auto number = insert_waiting(study, params);
   tx.commit();
   return number;
+} catch (const SQLite::Exception& e) {
+  storage_error(path_, e);
+}
+
+std::optional<std::int64_t> SqliteStorage::enqueue_again(std::int64_t study, const nlohmann::json& params,
+                                                         std::int64_t after) try {
+  SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+  SQLite::Statement q(*db_, "SELECT params FROM trials WHERE study_id = ? AND number > ?");
+  q.bind(1, study);
+  q.bind(2, after);
+  while (q.executeStep())
+    if (nlohmann::json::parse(q.getColumn(0).getString()) == params) return std::nullopt;
+  const auto number = insert_waiting(study, params);
+  tx.commit();
+  return number;
+} catch (const SQLite::Exception& e) {
+  storage_error(path_, e);
 }
 
 TrialRecord SqliteStorage::trial_by_id(std::int64_t trial) {
@@ -214,7 +258,7 @@ TrialRecord SqliteStorage::trial_by_id(std::int64_t trial) {
 }
 
 std::optional<TrialRecord> SqliteStorage::claim_waiting(std::int64_t study, const std::string& worker,
-                                                        double now) {
+                                                        double now) try {
   SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
   SQLite::Statement q(
       *db_, "SELECT id FROM trials WHERE study_id = ? AND state = 'waiting' ORDER BY number LIMIT 1");
@@ -230,11 +274,12 @@ std::optional<TrialRecord> SqliteStorage::claim_waiting(std::int64_t study, cons
   u.exec();
   tx.commit();
   return trial_by_id(id);
+} catch (const SQLite::Exception& e) {
+  storage_error(path_, e);
 }
 
-TrialRecord SqliteStorage::start_trial(std::int64_t study, const nlohmann::json& params,
-                                       const std::string& worker, std::int64_t proposal, double now) {
-  SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+TrialRecord SqliteStorage::insert_running(std::int64_t study, const nlohmann::json& params,
+                                          const std::string& worker, std::int64_t proposal, double now) {
   const auto number = next_number(study);
   const auto ts = utc_now();
   SQLite::Statement ins(
@@ -250,21 +295,46 @@ TrialRecord SqliteStorage::start_trial(std::int64_t study, const nlohmann::json&
   ins.bind(7, worker);
   ins.bind(8, proposal);
   ins.exec();
-  const auto id = db_->getLastInsertRowid();
-  tx.commit();
-  return trial_by_id(id);
+  return trial_by_id(db_->getLastInsertRowid());
 }
 
-void SqliteStorage::heartbeat(std::int64_t trial, double now) {
+TrialRecord SqliteStorage::start_trial(std::int64_t study, const nlohmann::json& params,
+                                       const std::string& worker, std::int64_t proposal, double now) try {
+  SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+  auto t = insert_running(study, params, worker, proposal, now);
+  tx.commit();
+  return t;
+} catch (const SQLite::Exception& e) {
+  storage_error(path_, e);
+}
+
+std::optional<TrialRecord> SqliteStorage::start_proposal(std::int64_t study, const nlohmann::json& params,
+                                                         const std::string& worker, std::int64_t proposal,
+                                                         double now) try {
+  SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+  SQLite::Statement taken(*db_, "SELECT 1 FROM trials WHERE study_id = ? AND proposal >= ?");
+  taken.bind(1, study);
+  taken.bind(2, proposal);
+  if (taken.executeStep()) return std::nullopt;
+  auto t = insert_running(study, params, worker, proposal, now);
+  tx.commit();
+  return t;
+} catch (const SQLite::Exception& e) {
+  storage_error(path_, e);
+}
+
+void SqliteStorage::heartbeat(std::int64_t trial, double now) try {
   SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
   SQLite::Statement u(*db_, "UPDATE trials SET heartbeat = ? WHERE id = ? AND state = 'running'");
   u.bind(1, now);
   u.bind(2, trial);
   u.exec();
   tx.commit();
+} catch (const SQLite::Exception& e) {
+  storage_error(path_, e);
 }
 
-void SqliteStorage::report(std::int64_t trial, std::int64_t step, double value) {
+void SqliteStorage::report(std::int64_t trial, std::int64_t step, double value) try {
   SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
   SQLite::Statement u(*db_,
                       "INSERT OR REPLACE INTO intermediate_values (trial_id, step, value) VALUES (?, ?, ?)");
@@ -273,10 +343,12 @@ void SqliteStorage::report(std::int64_t trial, std::int64_t step, double value) 
   u.bind(3, value);
   u.exec();
   tx.commit();
+} catch (const SQLite::Exception& e) {
+  storage_error(path_, e);
 }
 
 void SqliteStorage::finish_trial(std::int64_t trial, TrialState state, const std::vector<double>& values,
-                                 const std::string& reason) {
+                                 const std::string& reason) try {
   if (!is_finished(state)) throw std::logic_error("finish_trial needs a finished state");
   SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
   const auto t = trial_by_id(trial);
@@ -300,9 +372,11 @@ void SqliteStorage::finish_trial(std::int64_t trial, TrialState state, const std
     v.exec();
   }
   tx.commit();
+} catch (const SQLite::Exception& e) {
+  storage_error(path_, e);
 }
 
-std::vector<TrialRecord> SqliteStorage::fail_stale(std::int64_t study, double grace, double now) {
+std::vector<TrialRecord> SqliteStorage::fail_stale(std::int64_t study, double grace, double now) try {
   SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
   std::vector<TrialRecord> stale;
   SQLite::Statement q(
@@ -322,9 +396,11 @@ std::vector<TrialRecord> SqliteStorage::fail_stale(std::int64_t study, double gr
   }
   tx.commit();
   return stale;
+} catch (const SQLite::Exception& e) {
+  storage_error(path_, e);
 }
 
-std::vector<TrialRecord> SqliteStorage::trials(std::int64_t study) {
+std::vector<TrialRecord> SqliteStorage::trials(std::int64_t study) try {
   std::vector<TrialRecord> out;
   SQLite::Statement q(
       *db_, std::string("SELECT ") + kTrialColumns + " FROM trials WHERE study_id = ? ORDER BY number");
@@ -336,17 +412,22 @@ std::vector<TrialRecord> SqliteStorage::trials(std::int64_t study) {
     while (v.executeStep()) t.values.push_back(v.getColumn(0).getDouble());
   }
   return out;
+} catch (const SQLite::Exception& e) {
+  storage_error(path_, e);
 }
 
-std::vector<std::pair<std::int64_t, double>> SqliteStorage::intermediate_values(std::int64_t trial) {
+std::vector<std::pair<std::int64_t, double>> SqliteStorage::intermediate_values(std::int64_t trial) try {
   std::vector<std::pair<std::int64_t, double>> out;
   SQLite::Statement q(*db_, "SELECT step, value FROM intermediate_values WHERE trial_id = ? ORDER BY step");
   q.bind(1, trial);
   while (q.executeStep()) out.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getDouble());
   return out;
+} catch (const SQLite::Exception& e) {
+  storage_error(path_, e);
 }
 
-void SqliteStorage::set_study_attr(std::int64_t study, const std::string& key, const nlohmann::json& value) {
+void SqliteStorage::set_study_attr(std::int64_t study, const std::string& key,
+                                   const nlohmann::json& value) try {
   SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
   SQLite::Statement u(*db_, "INSERT OR REPLACE INTO study_attrs (study_id, key, value) VALUES (?, ?, ?)");
   u.bind(1, study);
@@ -354,16 +435,24 @@ void SqliteStorage::set_study_attr(std::int64_t study, const std::string& key, c
   u.bind(3, value.dump());
   u.exec();
   tx.commit();
+} catch (const SQLite::Exception& e) {
+  storage_error(path_, e);
 }
 
-nlohmann::json SqliteStorage::study_attr(std::int64_t study, const std::string& key) {
+nlohmann::json SqliteStorage::study_attr(std::int64_t study, const std::string& key) try {
   SQLite::Statement q(*db_, "SELECT value FROM study_attrs WHERE study_id = ? AND key = ?");
   q.bind(1, study);
   q.bind(2, key);
   if (!q.executeStep()) return nullptr;
   return nlohmann::json::parse(q.getColumn(0).getString());
+} catch (const SQLite::Exception& e) {
+  storage_error(path_, e);
 }
 
-std::string SqliteStorage::integrity_check() { return db_->execAndGet("PRAGMA integrity_check").getString(); }
+std::string SqliteStorage::integrity_check() try {
+  return db_->execAndGet("PRAGMA integrity_check").getString();
+} catch (const SQLite::Exception& e) {
+  storage_error(path_, e);
+}
 
 }  // namespace autopeft::studies

@@ -62,6 +62,15 @@ class Storage {
   // A new RUNNING trial for a fresh proposal.
   virtual TrialRecord start_trial(std::int64_t study, const nlohmann::json& params, const std::string& worker,
                                   std::int64_t proposal, double now) = 0;
+  // start_trial, atomically unless a trial of the study has proposal index `proposal` or a later
+  // one (another worker proposed meanwhile): nothing then, and the caller proposes again.
+  virtual std::optional<TrialRecord> start_proposal(std::int64_t study, const nlohmann::json& params,
+                                                    const std::string& worker, std::int64_t proposal,
+                                                    double now) = 0;
+  // enqueue_trial, atomically unless a trial numbered after `after` has these params already
+  // (the configuration of trial `after` runs again already); returns the new number or nothing.
+  virtual std::optional<std::int64_t> enqueue_again(std::int64_t study, const nlohmann::json& params,
+                                                    std::int64_t after) = 0;
   virtual void heartbeat(std::int64_t trial, double now) = 0;
   virtual void report(std::int64_t trial, std::int64_t step, double value) = 0;
   // RUNNING -> COMPLETE / PRUNED / FAILED. Throws std::logic_error for a finished trial.
@@ -80,7 +89,9 @@ constexpr int kSchemaVersion = 1;
 
 class SqliteStorage : public Storage {
  public:
-  // Opens (creating when `create`) a study file; checks or creates the schema. Errors name the file.
+  // Opens (creating when `create`) a study file; checks or creates the schema. Errors name the
+  // file: every method throws UserError "<path>: ..." when SQLite fails (a read-only file, a full
+  // disk, a lock held past the busy timeout); the failed write is rolled back, nothing else lost.
   SqliteStorage(const std::string& path, bool create = true);
   ~SqliteStorage() override;
 
@@ -94,6 +105,11 @@ class SqliteStorage : public Storage {
                                            double now) override;
   TrialRecord start_trial(std::int64_t study, const nlohmann::json& params, const std::string& worker,
                           std::int64_t proposal, double now) override;
+  std::optional<TrialRecord> start_proposal(std::int64_t study, const nlohmann::json& params,
+                                            const std::string& worker, std::int64_t proposal,
+                                            double now) override;
+  std::optional<std::int64_t> enqueue_again(std::int64_t study, const nlohmann::json& params,
+                                            std::int64_t after) override;
   void heartbeat(std::int64_t trial, double now) override;
   void report(std::int64_t trial, std::int64_t step, double value) override;
   void finish_trial(std::int64_t trial, TrialState state, const std::vector<double>& values,
@@ -113,6 +129,9 @@ class SqliteStorage : public Storage {
   std::unique_ptr<SQLite::Database> db_;
   TrialRecord trial_by_id(std::int64_t trial);
   std::int64_t next_number(std::int64_t study);
+  std::int64_t insert_waiting(std::int64_t study, const nlohmann::json& params);
+  TrialRecord insert_running(std::int64_t study, const nlohmann::json& params, const std::string& worker,
+                             std::int64_t proposal, double now);
 };
 
 // The current UTC time as ISO 8601, and as seconds since the epoch.

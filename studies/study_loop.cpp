@@ -55,19 +55,31 @@ class StorageReporter : public TrialReporter {
 std::int64_t requeue_stale(Storage& storage, const StudyRecord& study, const std::vector<TrialRecord>& stale,
                            int retries) {
   const auto trials = storage.trials(study.id);
+  const auto is_stale = [](const TrialRecord& t) {
+    return t.state == TrialState::failed && t.reason.rfind("stale", 0) == 0;
+  };
   std::int64_t n = 0;
-  for (const auto& s : stale) {
+  for (const auto& s : trials) {
+    // The configurations of `stale`, and of any stale trial that nothing ran again since: a
+    // process that died between failing it and enqueueing it again lost the enqueue.
+    if (!is_stale(s)) continue;
+    bool again = false, listed = false;
+    for (const auto& t : trials) again |= t.number > s.number && t.params == s.params;
+    if (again) continue;
+    for (const auto& l : stale) listed |= l.id == s.id;
     int failures = 0;
-    for (const auto& t : trials)
-      failures += t.state == TrialState::failed && t.reason.rfind("stale", 0) == 0 && t.params == s.params;
+    for (const auto& t : trials) failures += is_stale(t) && t.params == s.params;
     if (failures > retries) {
-      log::warn("trial {}: its configuration failed as stale {} times; not enqueued again", s.number,
-                failures);
+      if (listed)
+        log::warn("trial {}: its configuration failed as stale {} times; not enqueued again", s.number,
+                  failures);
       continue;
     }
-    const auto number = storage.enqueue_trial(study.id, s.params);
+    // Atomic: no second copy when another worker enqueued it meanwhile.
+    const auto number = storage.enqueue_again(study.id, s.params, s.number);
+    if (!number) continue;
     log::info("trial {} was left running by a dead worker; its configuration runs again as trial {}",
-              s.number, number);
+              s.number, *number);
     ++n;
   }
   return n;

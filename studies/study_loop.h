@@ -34,7 +34,7 @@ struct LoopReport {
 };
 
 // Re-enqueues the configurations of trials that became FAILED as stale (up to `retries` times
-// per configuration); returns how many.
+// per configuration), and of earlier stale trials whose re-enqueue a crash lost; returns how many.
 std::int64_t requeue_stale(Storage& storage, const StudyRecord& study, const std::vector<TrialRecord>& stale,
                            int retries);
 

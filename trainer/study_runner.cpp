@@ -28,6 +28,7 @@ studies::TrialOutcome StudyTrialRunner::run(const studies::TrialRequest& request
     problem_ = std::make_unique<studies::PeftProblem>(spec);
     prepared_ = std::make_unique<PreparedTask>(request.study.at("model").get<std::string>(), problem_->task(),
                                                problem_->fidelity());
+    cache_ = std::make_unique<ActivationCache>();
     key_ = key;
   }
   studies::TrialOutcome outcome;
@@ -52,7 +53,7 @@ studies::TrialOutcome StudyTrialRunner::run(const studies::TrialRequest& request
     reporter.report(static_cast<long>(p.step), p.metric);
     return !reporter.should_prune();
   };
-  auto run = run_training(*prepared_, target, options, events, device_);
+  auto run = run_training(*prepared_, target, options, events, device_, cache_.get());
   progress.finish();
   const auto& r = run.train;
   outcome.attributes = {{"labels", prepared_->vocabulary()},
@@ -62,6 +63,7 @@ studies::TrialOutcome StudyTrialRunner::run(const studies::TrialRequest& request
                         {"train_seconds", r.train_seconds},
                         {"eval_seconds", r.eval_seconds},
                         {"train_tokens", r.train_tokens},
+                        {"cached_layers", r.cached_layers},
                         {"counts", run.counts.to_json()},
                         {"config", target.config.to_json()}};
   if (r.status == "failed") {

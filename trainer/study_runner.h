@@ -26,6 +26,7 @@ class StudyTrialRunner : public studies::TrialRunner {
   std::string key_;  // the study definition the caches below belong to
   std::unique_ptr<studies::PeftProblem> problem_;
   std::unique_ptr<PreparedTask> prepared_;
+  std::unique_ptr<ActivationCache> cache_;  // shared by the trials of the study
 };
 
 // A trial's training seed: from the study seed and the configuration (FNV-1a of its JSON), so a

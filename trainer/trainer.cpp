@@ -10,6 +10,7 @@
 #include <new>
 
 #include "core/errors.h"
+#include "trainer/activation_cache.h"
 #include "trainer/collate.h"
 #include "trainer/data/batching.h"
 #include "trainer/data/metrics.h"
@@ -85,12 +86,18 @@ nlohmann::json TrainResult::to_json() const {
           {"padded_tokens", padded_tokens},
           {"train_seconds", train_seconds},
           {"eval_seconds", eval_seconds},
+          {"cached_layers", cached_layers},
           {"curve", c}};
 }
 
 Trainer::Trainer(TaskModel& model, const TrainOptions& options, TaskContext context)
     : model_(model), options_(options), context_(std::move(context)) {
   check_metric(context_.type, context_.metric);
+}
+
+void Trainer::use_cache(ActivationCache* cache, std::string key) {
+  cache_ = cache;
+  cache_key_ = std::move(key);
 }
 
 std::int64_t Trainer::total_steps(std::size_t train_examples) const {
@@ -102,7 +109,7 @@ std::int64_t Trainer::total_steps(std::size_t train_examples) const {
       1, static_cast<std::int64_t>(std::ceil(options_.epochs * static_cast<double>(per_epoch))));
 }
 
-EvalResult Trainer::evaluate(const FeatureSet& eval) {
+EvalResult Trainer::evaluate(const FeatureSet& eval, const LayerInputs* inputs) {
   const auto t0 = Clock::now();
   const std::string& type = context_.type;
   CollateOptions co;
@@ -125,7 +132,12 @@ EvalResult Trainer::evaluate(const FeatureSet& eval) {
     c10::InferenceMode guard;
     for (const auto& idx : evaluation_batches(eval, static_cast<std::size_t>(options_.eval_batch_size))) {
       const auto b = collate(eval, idx, co, rng);
-      const auto logits = logits_of(model_, b, type);
+      const auto logits =
+          inputs ? model_.model()
+                       ->forward_from(inputs->layer(), inputs->batch(idx, b.input_ids.size(1), co.device),
+                                      b.attention_mask)
+                       .logits
+                 : logits_of(model_, b, type);
       const auto loss = loss_of(logits, b, type);
       if (type == "regression") {
         const auto p = logits.select(-1, 0).to(torch::kDouble).cpu().contiguous();
@@ -238,6 +250,25 @@ TrainResult Trainer::train(const FeatureSet& train, const FeatureSet& eval, cons
   std::mt19937_64 mask_rng(derive_seed(o.seed, kMaskStream));
   seed_everything(derive_seed(o.seed, kDropoutStream));
 
+  // The activation cache: the inputs of the first layer with a PEFT module, once per example.
+  std::shared_ptr<const LayerInputs> train_inputs, eval_inputs;
+  if (cache_ && o.activation_cache && type != "mlm") {
+    const auto k = cacheable_layers(model_);
+    if (k > 0) {
+      const auto hidden = static_cast<std::size_t>(net->config().hidden_size);
+      auto entry = [&](const FeatureSet& f, const std::string& split) {
+        return cache_->get(cache_key_ + "|" + split + "|k=" + std::to_string(k),
+                           f.tokens() * hidden * sizeof(float), [&](const std::string& spill) {
+                             return std::make_shared<LayerInputs>(net, f, k, o.eval_batch_size, spill);
+                           });
+      };
+      train_inputs = entry(train, "train");
+      eval_inputs = entry(eval, "eval");
+      r.cached_layers = k;
+    }
+  }
+  const LayerInputs* train_rows = train_inputs.get();
+
   std::vector<torch::Tensor> best_state;
   std::int64_t since_best = 0;
   double loss_window = 0;
@@ -249,7 +280,7 @@ TrainResult Trainer::train(const FeatureSet& train, const FeatureSet& eval, cons
 
   // Evaluates, records, and says whether to go on.
   auto evaluate_now = [&](std::int64_t epoch_done) -> bool {
-    const auto e = evaluate(eval);
+    const auto e = evaluate(eval, eval_inputs.get());
     r.eval_seconds += e.seconds;
     EvalPoint p;
     p.step = r.steps;
@@ -307,6 +338,9 @@ TrainResult Trainer::train(const FeatureSet& train, const FeatureSet& eval, cons
           const auto chosen = b.labels.ne(kIgnoreIndex);
           const auto logits = net->masked_lm_logits(b.input_ids, b.attention_mask, b.token_type_ids, chosen);
           loss = F::cross_entropy(logits.to(torch::kFloat), b.labels.index({chosen}));
+        } else if (train_rows) {
+          const auto h = train_rows->batch(plan[bi], b.input_ids.size(1), co.device);
+          loss = loss_of(net->forward_from(train_rows->layer(), h, b.attention_mask).logits, b, type);
         } else {
           loss = loss_of(logits_of(model_, b, type), b, type);
         }

@@ -69,14 +69,22 @@ struct TrainResult {
   std::int64_t padded_tokens = 0;  // tokens incl. padding
   double train_seconds = 0;        // training loop without evaluations
   double eval_seconds = 0;
+  std::int64_t cached_layers = 0;  // bottom layers served by the activation cache (0: none)
   nlohmann::json to_json() const;
 };
+
+class ActivationCache;
+class LayerInputs;
 
 class Trainer {
  public:
   Trainer(TaskModel& model, const TrainOptions& options, TaskContext context);
+  // Uses `cache` for the outputs of the layers below the first PEFT module (activation_cache.h);
+  // `key` names the data (model, task, splits, maximum length) so that trials can share entries.
+  void use_cache(ActivationCache* cache, std::string key);
   TrainResult train(const FeatureSet& train, const FeatureSet& eval, const TrainEvents& events = {});
-  EvalResult evaluate(const FeatureSet& eval);
+  // `inputs`: cached inputs of a layer for these features (nullptr: the whole model runs).
+  EvalResult evaluate(const FeatureSet& eval, const LayerInputs* inputs = nullptr);
   // The optimiser steps `train` will take for this many training features.
   std::int64_t total_steps(std::size_t train_examples) const;
 
@@ -84,6 +92,8 @@ class Trainer {
   TaskModel& model_;
   TrainOptions options_;
   TaskContext context_;
+  ActivationCache* cache_ = nullptr;
+  std::string cache_key_;
 };
 
 }  // namespace autopeft::trainer

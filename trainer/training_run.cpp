@@ -77,7 +77,7 @@ peft::CountReport count_target(const PreparedTask& prepared, const TrainTarget& 
 }
 
 RunResult run_training(const PreparedTask& prepared, const TrainTarget& target, const TrainOptions& options,
-                       const TrainEvents& events, c10::Device device) {
+                       const TrainEvents& events, c10::Device device, ActivationCache* cache) {
   TaskModelOptions mo;
   mo.model_dir = prepared.model_dir();
   mo.task_type = prepared.task().type;
@@ -94,6 +94,9 @@ RunResult run_training(const PreparedTask& prepared, const TrainTarget& target, 
   TrainOptions effective = options;
   effective.max_length = prepared.max_length();
   Trainer trainer(*out.model, effective, prepared.context());
+  if (cache)
+    trainer.use_cache(cache, prepared.model_dir() + "|" + prepared.task().name + "|" +
+                                 prepared.summary().dump() + "|" + device.str());
   out.train = trainer.train(prepared.train_features(), prepared.eval_features(), events);
   return out;
 }

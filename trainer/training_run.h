@@ -7,6 +7,7 @@
 
 #include "model/format/tokenizer.h"
 #include "peft/spec/peft_config.h"
+#include "trainer/activation_cache.h"
 #include "trainer/data/features.h"
 #include "trainer/data/splits.h"
 #include "trainer/data/task.h"
@@ -64,8 +65,10 @@ struct RunResult {
 
 // Builds the model (init seeded by options.seed) and trains it. Configuration errors are
 // UserErrors; a failing run (NaN, out of memory) comes back with train.status = "failed".
+// With `cache`, the outputs of layers below the first PEFT module come from (and go to) it.
 RunResult run_training(const PreparedTask& prepared, const TrainTarget& target, const TrainOptions& options,
-                       const TrainEvents& events = {}, c10::Device device = c10::Device(c10::kCPU));
+                       const TrainEvents& events = {}, c10::Device device = c10::Device(c10::kCPU),
+                       ActivationCache* cache = nullptr);
 
 }  // namespace autopeft::trainer
 

@@ -29,7 +29,7 @@ TEST(TrainOptionsTest, DefaultsAndEmptyObject) {
   EXPECT_EQ(o.schedule, "linear");
   EXPECT_EQ(o.eval_on, "holdout");
   EXPECT_EQ(o.to_json(), TrainOptions().to_json());
-  EXPECT_EQ(o.to_json().size(), 29u);  // every field is written
+  EXPECT_EQ(o.to_json().size(), 30u);  // every field is written
 }
 
 TEST(TrainOptionsTest, JsonRoundTripKeepsEveryField) {

@@ -12,6 +12,7 @@
 #include "tests/support/test_support.h"
 #include "tests/support/tiny_model.h"
 #include "tests/support/torch_support.h"
+#include "trainer/activation_cache.h"
 #include "trainer/training_run.h"
 
 namespace autopeft::trainer {
@@ -210,6 +211,83 @@ TEST(TrainerMetricTest, MetricsMustFitTheTaskType) {
   EXPECT_NO_THROW(check_metric("regression", "spearman"));
   EXPECT_THROW(check_metric("classification", "spearman"), UserError);
   EXPECT_THROW(check_metric("token-classification", "f1"), UserError);
+}
+
+}  // namespace
+}  // namespace autopeft::trainer
+
+namespace autopeft::trainer {
+namespace {
+
+class ActivationCacheTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new autopeft::testing::TempDir();
+    autopeft::testing::write_tiny_bert(*dir_ / "bert", 3);
+    task_ = autopeft::testing::write_tiny_task(*dir_ / "task", 160, 48);
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  static TrainTarget top_lora() {  // layers 0 and 1 unmodified
+    TrainTarget t;
+    t.config = peft::PeftConfig::from_json(
+        {{"autopeft_peft_config", 1}, {"layers", {{"2", {{"lora", {{"r", 4}}}}}}}}, "t");
+    return t;
+  }
+  static TrainOptions options() {
+    TrainOptions o;
+    o.eval_on = "dev";
+    o.batch_size = 16;
+    o.learning_rate = 3e-3;
+    o.dropout = 0;  // the cached layers run without dropout; with none anywhere both paths agree
+    return o;
+  }
+  static inline autopeft::testing::TempDir* dir_ = nullptr;
+  static inline std::string task_;
+};
+
+TEST_F(ActivationCacheTest, SameTrainingAsWithoutTheCacheAndSharedAcrossTrials) {
+  const auto o = options();
+  const PreparedTask prepared((*dir_ / "bert").string(), TaskSpec::from_file(task_), o);
+  auto plain = run_training(prepared, top_lora(), o);
+  EXPECT_EQ(plain.train.cached_layers, 0);
+  for (const std::size_t budget_mb : {2048u, 0u}) {  // in memory, and spilled to a file
+    ActivationCache cache(budget_mb);
+    auto cached = run_training(prepared, top_lora(), o, {}, c10::Device(c10::kCPU), &cache);
+    EXPECT_EQ(cached.train.cached_layers, 2);
+    EXPECT_EQ(cache.entries(), 2u);  // the training and the evaluation split
+    EXPECT_EQ(cache.memory_bytes() == 0, budget_mb == 0);
+    ASSERT_EQ(cached.train.curve.size(), plain.train.curve.size());
+    for (std::size_t i = 0; i < plain.train.curve.size(); ++i) {
+      EXPECT_NEAR(cached.train.curve[i].loss, plain.train.curve[i].loss, 1e-5);
+      EXPECT_NEAR(cached.train.curve[i].metric, plain.train.curve[i].metric, 1e-9);
+    }
+    for (std::size_t i = 0; i < plain.model->trainable().size(); ++i)
+      EXPECT_TENSOR_NEAR(cached.model->trainable()[i].second, plain.model->trainable()[i].second, 1e-4);
+    auto again = run_training(prepared, top_lora(), o, {}, c10::Device(c10::kCPU), &cache);
+    EXPECT_EQ(cache.hits(), 2u);  // a second trial with the same k computes nothing
+    EXPECT_EQ(again.train.curve.back().loss, cached.train.curve.back().loss);
+  }
+}
+
+TEST_F(ActivationCacheTest, OnlyLayersBelowTheFirstModuleAreCached) {
+  const auto o = options();
+  const PreparedTask prepared((*dir_ / "bert").string(), TaskSpec::from_file(task_), o);
+  TaskModelOptions mo;
+  mo.model_dir = (*dir_ / "bert").string();
+  mo.task_type = "classification";
+  mo.num_labels = 2;
+  auto k_of = [&](const nlohmann::json& cfg, bool full = false) {
+    auto m = mo;
+    m.full_finetune = full;
+    if (!full) m.config = peft::PeftConfig::from_json(cfg, "t");
+    TaskModel model(m);
+    return cacheable_layers(model);
+  };
+  EXPECT_EQ(k_of({{"autopeft_peft_config", 1}, {"layers", {{"1", {{"serial_adapter", {{"size", 4}}}}}}}}), 1);
+  EXPECT_EQ(k_of({{"autopeft_peft_config", 1}, {"all_layers", {{"lora", {{"r", 2}}}}}}), 0);
+  EXPECT_EQ(k_of({{"autopeft_peft_config", 1}}), 3);  // linear probe: the whole encoder
+  EXPECT_EQ(k_of({{"autopeft_peft_config", 1}, {"embeddings", {{"prompt_tuning", {{"length", 4}}}}}}), 0);
+  EXPECT_EQ(k_of({}, true), 0);  // full fine-tuning
 }
 
 }  // namespace

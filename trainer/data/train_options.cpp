@@ -40,6 +40,7 @@ void for_each_field(Options& o, F&& f) {
   f("pad", o.pad);
   f("bucket", o.bucket);
   f("mlm_probability", o.mlm_probability);
+  f("activation_cache", o.activation_cache);
   f("seed", o.seed);
 }
 

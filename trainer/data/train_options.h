@@ -47,6 +47,8 @@ struct TrainOptions {
   std::string pad = "dynamic";    // "dynamic" (to each batch's longest) or "max_length"
   bool bucket = true;             // length bucketing of training batches
   double mlm_probability = 0.15;  // masked-LM tasks
+  bool activation_cache = true;   // reuse the outputs of unmodified bottom layers where a cache is given
+                                  // (study trials); the cached layers run without dropout
 
   std::uint64_t seed = 0;
 
