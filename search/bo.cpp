@@ -26,7 +26,7 @@ nlohmann::json random_new(const SearchSpace& space, std::mt19937_64& rng, const 
   }
   if (!any_feasible)
     throw_user_error("constraints", "10,000 random points of the search space all break the constraints");
-  throw_user_error("search space", "no configuration is left that was not evaluated or pending");
+  throw SpaceExhausted("search space: no configuration is left that was not evaluated or pending");
 }
 
 namespace {}  // namespace

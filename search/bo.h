@@ -24,6 +24,7 @@
 #include <set>
 #include <vector>
 
+#include "core/errors.h"
 #include "search/search_space.h"
 
 namespace autopeft::search {
@@ -49,8 +50,14 @@ struct BoState {
   nlohmann::json gp_params;  // per objective / scalarisation: last hyper-parameters (warm start)
 };
 
+// Thrown when every configuration of a (discrete) space was evaluated or is pending.
+class SpaceExhausted : public UserError {
+ public:
+  using UserError::UserError;
+};
+
 // A random point that is feasible and neither evaluated nor pending (`seen` holds their dumps);
-// UserError when none is found.
+// SpaceExhausted when none is found.
 nlohmann::json random_new(const SearchSpace& space, std::mt19937_64& rng, const std::set<std::string>& seen,
                           const std::function<bool(const nlohmann::json&)>& feasible);
 

@@ -5,6 +5,7 @@
 
 #include "core/errors.h"
 #include "core/logging.h"
+#include "search/bo.h"
 #include "studies/controller.h"
 #include "studies/study_spec.h"
 
@@ -123,7 +124,13 @@ LoopReport run_study(Storage& storage, const StudyRecord& study, TrialRunner& ru
     const auto stale = storage.fail_stale(study.id, options.grace_seconds, epoch_seconds());
     report.requeued += requeue_stale(storage, study, stale, options.retries);
 
-    const auto trial = ask(storage, study, options.worker);
+    TrialRecord trial;
+    try {
+      trial = ask(storage, study, options.worker);
+    } catch (const search::SpaceExhausted&) {
+      report.stopped_because = "exhausted";  // every configuration ran (or runs elsewhere)
+      break;
+    }
     TrialRequest request;
     request.number = static_cast<int>(trial.number);
     request.params = trial.params;

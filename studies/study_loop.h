@@ -30,7 +30,8 @@ struct LoopOptions {
 
 struct LoopReport {
   std::int64_t complete = 0, pruned = 0, failed = 0, requeued = 0;
-  std::string stopped_because;  // "budget", "trials" (until), "hours", "interrupted", "failures"
+  std::string stopped_because;  // "budget", "trials" (until), "hours", "interrupted", "failures", "exhausted"
+                                // (every configuration of a discrete space ran)
 };
 
 // Re-enqueues the configurations of trials that became FAILED as stale (up to `retries` times

@@ -94,6 +94,20 @@ TEST(StudyLoopTest, RunsExactlyTheBudget) {
   EXPECT_EQ(st.trials(study.id).size(), 7u);
 }
 
+TEST(StudyLoopTest, ADiscreteSpaceRunsOutBeforeTheBudgetAndTheLoopStopsCleanly) {
+  for (const std::string sampler : {"random", "gp"}) {
+    TempDir tmp;
+    SqliteStorage st((tmp / "s.db").string());
+    auto j = spec_json("small", 10, sampler);
+    j["space"] = {{{"name", "x0"}, {"type", "ordinal"}, {"values", {0.0, 0.5, 1.0}}}};
+    const auto study = make_study(st, j);
+    SyntheticRunner runner;
+    const auto report = run_study(st, study, runner, {});
+    EXPECT_EQ(report.stopped_because, "exhausted") << sampler;
+    EXPECT_EQ(report.complete, 3) << sampler;  // every configuration once
+  }
+}
+
 TEST(StudyLoopTest, UntilStopsEarlyAndCountsFromTheStart) {
   TempDir tmp;
   SqliteStorage st((tmp / "s.db").string());
