@@ -216,3 +216,50 @@ TEST(PretrainIntegrationTest, TokenizerTrainModelInitAndMaskedLmPretraining) {
 
 }  // namespace
 }  // namespace autopeft
+
+namespace autopeft {
+namespace {
+
+// SIGINT finishes the running trial and stops; the resumed study then proposes exactly what an
+// uninterrupted study with the same seed proposes.
+TEST_F(TrainStudyIntegrationTest, SigintStopsAfterTheRunningTrialAndResumeIsExact) {
+  const auto spec = study_spec(6);
+  const auto db = (tmp / "int.db").string(), reference = (tmp / "ref.db").string();
+  ASSERT_EQ(run_command(exe() + " study create '" + spec + "' --db '" + db + "'").exit_code, 0);
+  ASSERT_EQ(run_command(exe() + " study create '" + spec + "' --db '" + reference + "'").exit_code, 0);
+  ASSERT_EQ(run_command(exe() + " study run --db '" + reference + "' --progress quiet").exit_code, 0);
+
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const std::string cmd = "exec " + exe() + " study run --db '" + db + "' --progress quiet >/dev/null 2>&1";
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {  // interrupt once the second trial runs
+    studies::SqliteStorage s(db, false);
+    if (s.trials(s.studies().front().id).size() >= 2 || std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  {
+    studies::SqliteStorage s(db, false);
+    const auto trials = s.trials(s.studies().front().id);
+    EXPECT_LT(trials.size(), 6u);                                                    // it stopped early ...
+    for (const auto& t : trials) EXPECT_EQ(t.state, studies::TrialState::complete);  // ... after finishing
+  }
+  ASSERT_EQ(run_command(exe() + " study resume --db '" + db + "' --progress quiet").exit_code, 0);
+  studies::SqliteStorage a(db, false), b(reference, false);
+  const auto ta = a.trials(a.studies().front().id), tb = b.trials(b.studies().front().id);
+  ASSERT_EQ(ta.size(), tb.size());
+  for (std::size_t i = 0; i < ta.size(); ++i) {
+    EXPECT_EQ(ta[i].params, tb[i].params) << "trial " << i;
+    EXPECT_EQ(ta[i].values, tb[i].values) << "trial " << i;  // same configuration, same seed, same bits
+  }
+}
+
+}  // namespace
+}  // namespace autopeft
