@@ -17,6 +17,7 @@
 #include "search/pareto.h"
 #include "studies/controller.h"
 #include "studies/peft_problem.h"
+#include "studies/report.h"
 #include "studies/study_spec.h"
 
 namespace autopeft::cli {
@@ -124,6 +125,23 @@ int status(const StudyOptions& o) {
                              it.value()["trial"].get<std::int64_t>());
   if (!std::isnan(hv)) std::cout << fmt::format("hypervolume: {:.6g}\n", hv);
   if (j.contains("eta_seconds")) std::cout << fmt::format("ETA: {:.0f} s\n", j["eta_seconds"].get<double>());
+  const auto plot = studies::text_front_plot(storage, study);
+  if (!plot.empty()) std::cout << "\n" << plot;
+  return 0;
+}
+
+int report(const StudyOptions& o) {
+  studies::SqliteStorage storage(o.db, false);
+  const auto study = pick_study(storage, o.study);
+  const auto html = studies::render_report(storage, study);
+  const auto tmp = o.out + ".partial";
+  {
+    std::ofstream f(tmp);
+    if (!(f << html)) throw_user_error("--out", "cannot write " + o.out);
+  }
+  std::filesystem::rename(tmp, o.out);
+  std::cout << nlohmann::ordered_json{{"report", o.out}, {"study", study.name}, {"bytes", html.size()}}.dump()
+            << "\n";
   return 0;
 }
 
@@ -302,6 +320,13 @@ void add_study_result_commands(CLI::App& study, CommandRegistry& registry, std::
       ->check(CLI::IsMember({"native", "hf-peft", "adapters"}));
   x->add_option("--out", o->out, "Output folder")->required();
   registry.add(x, [o] { return export_pick(*o); });
+
+  auto* rep = study.add_subcommand(
+      "report",
+      "Write a self-contained HTML report: Pareto front, hypervolume, per-layer heat map, trials, curves");
+  db_and_study(rep);
+  rep->add_option("--out", o->out, "The HTML file to write")->required();
+  registry.add(rep, [o] { return report(*o); });
 
   auto* d = study.add_subcommand("delete", "Delete a study and its trials from the file");
   db_and_study(d);
