@@ -59,7 +59,7 @@ int init_model(const InitOptions& o) {
                      o.tokenizer + " has no sentencepiece.bpe.model (autopeft tokenizer train)");
   if (o.hidden % o.heads != 0) throw_user_error("--heads", "must divide --hidden");
   fs::create_directories(o.out);
-  if (fs::absolute(o.tokenizer) != fs::absolute(o.out))
+  if (!fs::equivalent(o.tokenizer, o.out))
     fs::copy_file(spm, fs::path(o.out) / "sentencepiece.bpe.model", fs::copy_options::overwrite_existing);
   model::SentencePieceTokenizer tok((fs::path(o.out) / "sentencepiece.bpe.model").string(),
                                     model::FairseqLayout::xlm_roberta());

@@ -26,11 +26,16 @@ namespace autopeft::cli {
 namespace {
 
 std::atomic<bool> g_stop{false};
+// Worker processes this process started; the handler passes SIGINT / SIGTERM on to them.
+constexpr int kMaxChildren = 256;
+pid_t g_children[kMaxChildren];
+std::atomic<int> g_child_count{0};
 
 // First SIGINT / SIGTERM: finish the running trial, then stop (a resume proposes what an
 // uninterrupted run would). A second one ends the process at once; `study resume` then runs the
 // interrupted configuration again.
 extern "C" void on_stop_signal(int sig) {
+  for (int i = 0; i < g_child_count.load(); ++i) kill(g_children[i], sig);  // async-signal-safe
   if (g_stop.exchange(true)) {
     std::signal(sig, SIG_DFL);
     std::raise(sig);
@@ -107,8 +112,11 @@ int run_loop(const StudyOptions& o, const GlobalOptions& globals, bool resume, s
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     const int threads = globals.threads > 0 ? globals.threads : std::max(1, cores / o.workers);
     model::set_threads(threads);
-    for (int w = 1; w < o.workers; ++w)
+    for (int w = 1; w < o.workers && w < kMaxChildren; ++w) {
       children.push_back(spawn_worker(o.db, study.name, lo.until.value_or(0), threads, o.grace, o.device));
+      g_children[g_child_count.load()] = children.back();
+      g_child_count.fetch_add(1);
+    }
   }
   trainer::StudyTrialRunner runner(trainer::parse_progress_mode(o.progress), model::parse_device(o.device));
   const auto report = studies::run_study(storage, study, runner, lo);

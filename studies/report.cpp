@@ -264,9 +264,10 @@ std::string render_report(Storage& storage, const StudyRecord& study) {
       << fmt::format("{:.5g}", v.complete[best].values[v.y]) << " (trial " << v.complete[best].number
       << ")</td></tr>";
     if (m >= 2) {  // knee: the front point closest to the utopia point, objectives scaled to [0, 1]
-      std::vector<double> lo(m, 1e300), hi(m, -1e300);
-      for (const auto& t : v.complete)
-        for (std::size_t k = 0; k < m; ++k) {
+      std::vector<double> lo(m, 1e300), hi(m, -1e300);  // over the front, as `study export --pick knee`
+      for (std::size_t i = 0; i < v.complete.size(); ++i)
+        for (std::size_t k = 0; k < m && v.on_front[i]; ++k) {
+          const auto& t = v.complete[i];
           const double x = study.objectives[k].direction == "maximize" ? t.values[k] : -t.values[k];
           lo[k] = std::min(lo[k], x);
           hi[k] = std::max(hi[k], x);

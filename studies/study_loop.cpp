@@ -27,9 +27,12 @@ class StorageReporter : public TrialReporter {
     std::int64_t finished = 0;
     for (const auto& t : storage_.trials(study_.id)) {
       if (t.id == trial_.id) continue;
-      finished += t.state == TrialState::complete || t.state == TrialState::pruned;
-      if (t.state == TrialState::failed || t.state == TrialState::waiting) continue;
-      others.push_back(storage_.intermediate_values(t.id));
+      // Median (as Optuna): the complete trials; ASHA: every trial that reached a rung.
+      const bool use = options_.pruner.type == "median"
+                           ? t.state == TrialState::complete
+                           : t.state != TrialState::failed && t.state != TrialState::waiting;
+      finished += t.state == TrialState::complete;
+      if (use) others.push_back(storage_.intermediate_values(t.id));
     }
     prune_ = studies::should_prune(options_.pruner, curve_, others, finished);
   }
@@ -167,7 +170,14 @@ LoopReport run_study(Storage& storage, const StudyRecord& study, TrialRunner& ru
     }
     if (!outcome.attributes.is_null())
       storage.set_study_attr(study.id, "trial." + std::to_string(trial.number), outcome.attributes);
-    tell(storage, study, trial.number, outcome.state, values, outcome.reason);
+    try {
+      tell(storage, study, trial.number, outcome.state, values, outcome.reason);
+    } catch (const UserError& e) {
+      // Another worker failed this trial as stale meanwhile (its heartbeat was late): the
+      // recorded state stands, and this worker goes on.
+      log::warn("trial {}: its result was not recorded: {}", trial.number, e.what());
+      continue;
+    }
     if (outcome.state == TrialState::complete) ++report.complete;
     if (outcome.state == TrialState::pruned) ++report.pruned;
     failures_in_a_row = outcome.state == TrialState::failed ? failures_in_a_row + 1 : 0;

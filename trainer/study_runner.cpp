@@ -22,6 +22,7 @@ StudyTrialRunner::StudyTrialRunner(ProgressMode progress, c10::Device device)
 
 studies::TrialOutcome StudyTrialRunner::run(const studies::TrialRequest& request,
                                             studies::TrialReporter& reporter) {
+  reporter.heartbeat();
   const auto key = request.study.dump();
   if (key != key_) {
     const auto spec = studies::StudySpec::from_definition(request.study);
@@ -50,10 +51,21 @@ studies::TrialOutcome StudyTrialRunner::run(const studies::TrialRequest& request
     progress.step(step, total, loss);
   };
   events.on_evaluation = [&](const EvalPoint& p) {
+    reporter.heartbeat();
     reporter.report(static_cast<long>(p.step), p.metric);
     return !reporter.should_prune();
   };
-  auto run = run_training(*prepared_, target, options, events, device_, cache_.get());
+  RunResult run;
+  try {
+    run = run_training(*prepared_, target, options, events, device_, cache_.get());
+  } catch (const UserError&) {
+    throw;  // the study loop records it as this trial's failure
+  } catch (const std::exception& e) {
+    progress.finish();
+    outcome.state = studies::TrialState::failed;
+    outcome.reason = std::string("training failed: ") + e.what();
+    return outcome;
+  }
   progress.finish();
   const auto& r = run.train;
   outcome.attributes = {{"labels", prepared_->vocabulary()},

@@ -250,24 +250,8 @@ TrainResult Trainer::train(const FeatureSet& train, const FeatureSet& eval, cons
   std::mt19937_64 mask_rng(derive_seed(o.seed, kMaskStream));
   seed_everything(derive_seed(o.seed, kDropoutStream));
 
-  // The activation cache: the inputs of the first layer with a PEFT module, once per example.
   std::shared_ptr<const LayerInputs> train_inputs, eval_inputs;
-  if (cache_ && o.activation_cache && type != "mlm") {
-    const auto k = cacheable_layers(model_);
-    if (k > 0) {
-      const auto hidden = static_cast<std::size_t>(net->config().hidden_size);
-      auto entry = [&](const FeatureSet& f, const std::string& split) {
-        return cache_->get(cache_key_ + "|" + split + "|k=" + std::to_string(k),
-                           f.tokens() * hidden * sizeof(float), [&](const std::string& spill) {
-                             return std::make_shared<LayerInputs>(net, f, k, o.eval_batch_size, spill);
-                           });
-      };
-      train_inputs = entry(train, "train");
-      eval_inputs = entry(eval, "eval");
-      r.cached_layers = k;
-    }
-  }
-  const LayerInputs* train_rows = train_inputs.get();
+  const LayerInputs* train_rows = nullptr;
 
   std::vector<torch::Tensor> best_state;
   std::int64_t since_best = 0;
@@ -320,6 +304,23 @@ TrainResult Trainer::train(const FeatureSet& train, const FeatureSet& eval, cons
 
   auto train_start = Clock::now();
   try {
+    // The activation cache: the inputs of the first layer with a PEFT module, once per example.
+    if (cache_ && o.activation_cache && type != "mlm") {
+      const auto k = cacheable_layers(model_);
+      if (k > 0) {
+        const auto hidden = static_cast<std::size_t>(net->config().hidden_size);
+        auto entry = [&](const FeatureSet& f, const std::string& split) {
+          return cache_->get(cache_key_ + "|" + split + "|k=" + std::to_string(k),
+                             f.tokens() * hidden * sizeof(float), [&](const std::string& spill) {
+                               return std::make_shared<LayerInputs>(net, f, k, o.eval_batch_size, spill);
+                             });
+        };
+        train_inputs = entry(train, "train");
+        eval_inputs = entry(eval, "eval");
+        r.cached_layers = k;
+      }
+    }
+    train_rows = train_inputs.get();
     net->train();
     optimizer.zero_grad();
     bool go_on = true;
@@ -356,6 +357,13 @@ TrainResult Trainer::train(const FeatureSet& train, const FeatureSet& eval, cons
         ++loss_window_n;
         ++in_accumulation;
         if (in_accumulation < o.grad_accumulation && bi + 1 < plan.size()) continue;
+        if (in_accumulation < o.grad_accumulation) {  // a short last group: the mean of what it holds
+          torch::NoGradGuard no_grad;
+          const double scale =
+              static_cast<double>(o.grad_accumulation) / static_cast<double>(in_accumulation);
+          for (auto& t : all)
+            if (t.grad().defined()) t.grad().mul_(scale);
+        }
         in_accumulation = 0;
         if (o.max_grad_norm > 0) torch::nn::utils::clip_grad_norm_(all, o.max_grad_norm);
         const double lr = o.learning_rate * schedule_factor(o.schedule, r.steps, r.total_steps, warmup);

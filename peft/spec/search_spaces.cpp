@@ -125,7 +125,11 @@ PeftConfig config_from_params(const std::string& space, const nlohmann::json& pa
     if (scope == "all") continue;
     nlohmann::json own = shared;
     const auto layer_modules = build(methods);
-    for (auto it = layer_modules.begin(); it != layer_modules.end(); ++it) own[it.key()] = it.value();
+    for (auto it = layer_modules.begin(); it != layer_modules.end();
+         ++it) {  // a layer's options refine "all"
+      if (!own.contains(it.key())) own[it.key()] = nlohmann::json::object();
+      for (auto o = it.value().begin(); o != it.value().end(); ++o) own[it.key()][o.key()] = o.value();
+    }
     // a method set to 0 in a layer removes what "all" gave it
     for (const auto& [method, options] : methods) {
       const auto d = registry.find(method)->search_dimension(dims);

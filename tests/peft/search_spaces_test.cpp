@@ -86,6 +86,12 @@ TEST(SearchSpacesTest, AllScopeAppliesToEveryLayerAndALayerCanTurnItOff) {
   EXPECT_EQ(layers[0]["lora"]["alpha"], 8);
   EXPECT_FALSE(layers[2].contains("lora"));
   EXPECT_EQ(layers[11]["lora"]["r"], 4);
+  // A layer's own option refines what "all" gives it.
+  const auto refined =
+      config_from_params("custom", {{"all.lora.r", 4}, {"layer.3.lora.alpha", 32}}, d).resolve(d);
+  EXPECT_EQ(refined[3]["lora"]["r"], 4);
+  EXPECT_EQ(refined[3]["lora"]["alpha"], 32);
+  EXPECT_EQ(refined[4]["lora"]["alpha"], refined[0]["lora"]["alpha"]);
 }
 
 TEST(SearchSpacesTest, AutoPeftPointDecodesThroughTheSappaPreset) {
