@@ -91,6 +91,32 @@ TEST(ReportTest, PageHoldsEveryPartAndNothingExternal) {
   EXPECT_NE(plot.find("params_percent"), std::string::npos);
 }
 
+TEST(ReportTest, ThreeObjectivesGetPairwisePlotsWithTheirOwnNames) {
+  TempDir tmp;
+  SqliteStorage st((tmp / "s.db").string());
+  const nlohmann::json spec = {{"study", "three"},
+                               {"runner", "external"},
+                               {"space", {{{"name", "x"}, {"type", "float"}, {"low", 0}, {"high", 1}}}},
+                               {"objectives",
+                                {{{"name", "speed"}, {"direction", "maximize"}},
+                                 {{"name", "cost"}, {"direction", "minimize"}},
+                                 {{"name", "size"}, {"direction", "minimize"}}}},
+                               {"sampler", {{"type", "random"}}},
+                               {"seed", 0}};
+  const auto s = StudySpec::from_json(spec, "spec", "/");
+  const auto study = st.create_study(s.name, s.definition, s.objectives, s.seed);
+  for (int i = 0; i < 6; ++i) {
+    const auto t = ask(st, study, "w");
+    const double x = t.params["x"];
+    tell(st, study, t.number, TrialState::complete, {x, x * x, 1 - x}, "");
+  }
+  const auto html = render_report(st, study);
+  EXPECT_EQ(count(html, "<svg id=\"pareto\""), 1);
+  EXPECT_EQ(count(html, "<svg class=\"pairwise\""), 2);  // three pairs, one of them the main plot
+  for (const char* name : {"speed (maximize)", "cost (minimize)", "size (minimize)"})
+    EXPECT_NE(html.find(name), std::string::npos) << name;
+}
+
 std::string chromium() {
   for (const char* p : {"/usr/bin/chromium", "/usr/bin/chromium-browser"})
     if (std::filesystem::exists(p)) return p;
