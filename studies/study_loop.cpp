@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <ctime>
 
 #include "core/errors.h"
 #include "core/logging.h"
@@ -54,6 +55,20 @@ class StorageReporter : public TrialReporter {
   double last_ = 0;
 };
 
+// The time the study's finished trials took, summed (a budget in hours counts this, across runs,
+// resumes and workers: worker-hours, not wall-clock since some start).
+double trial_seconds(const std::vector<TrialRecord>& trials) {
+  double total = 0;
+  for (const auto& t : trials) {
+    if (t.started.empty() || t.finished.empty()) continue;
+    std::tm a{}, b{};
+    if (strptime(t.started.c_str(), "%Y-%m-%dT%H:%M:%S", &a) &&
+        strptime(t.finished.c_str(), "%Y-%m-%dT%H:%M:%S", &b))
+      total += std::difftime(timegm(&b), timegm(&a));
+  }
+  return total;
+}
+
 }  // namespace
 
 std::int64_t requeue_stale(Storage& storage, const StudyRecord& study, const std::vector<TrialRecord>& stale,
@@ -93,7 +108,6 @@ LoopReport run_study(Storage& storage, const StudyRecord& study, TrialRunner& ru
                      const LoopOptions& options) {
   const auto spec = StudySpec::from_definition(study.definition);
   LoopReport report;
-  const auto start = std::chrono::steady_clock::now();
   if (options.resume) {
     // Every RUNNING trial of this study belongs to a dead process (a single-worker resume).
     const auto stale = storage.fail_stale(study.id, -1e9, epoch_seconds() + 1e9);
@@ -114,9 +128,7 @@ LoopReport run_study(Storage& storage, const StudyRecord& study, TrialRunner& ru
       report.stopped_because = "trials";
       break;
     }
-    if (spec.budget_hours &&
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >=
-            *spec.budget_hours * 3600) {
+    if (spec.budget_hours && trial_seconds(trials) >= *spec.budget_hours * 3600) {
       report.stopped_because = "hours";
       break;
     }

@@ -1,5 +1,7 @@
 #pragma once
-// Running a study: ask, run the trial through a TrialRunner, tell; until the budget is reached.
+// Running a study: ask, run the trial through a TrialRunner, tell; until the budget is reached
+// (trials: complete and pruned ones; hours: the summed durations of the finished trials, so a
+// resumed or parallel study counts what it has spent).
 // Each pass first fails RUNNING trials whose heartbeat is older than the grace period (their
 // worker is dead) and enqueues their configurations again (retry policy), so an interrupted
 // configuration runs again. `resume` does that at once for every RUNNING trial of the study,

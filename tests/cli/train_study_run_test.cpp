@@ -263,3 +263,32 @@ TEST_F(TrainStudyIntegrationTest, SigintStopsAfterTheRunningTrialAndResumeIsExac
 
 }  // namespace
 }  // namespace autopeft
+
+namespace autopeft {
+namespace {
+
+// Bad specs: a clear error naming the thing, and no study file is created.
+TEST_F(TrainStudyIntegrationTest, BadTrainerSpecsAreRefusedBeforeTheFileIsTouched) {
+  const auto db = (tmp / "bad.db").string();
+  const auto unknown = tmp.write(
+      "unknown.json", R"({"study": "u", "model": "bert", "task": "task/task.json", "space": "nope"})");
+  auto r = run_command(exe() + " study create '" + unknown.string() + "' --db '" + db + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("nope"), std::string::npos) << r.err;
+  const auto missing = tmp.write(
+      "missing.json",
+      R"({"study": "m", "model": "no-such-model", "task": "task/task.json", "space": "per-layer"})");
+  r = run_command(exe() + " study create '" + missing.string() + "' --db '" + db + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no-such-model"), std::string::npos) << r.err;
+  const auto objective = tmp.write(
+      "objective.json", R"({"study": "o", "model": "bert", "task": "task/task.json", "space": "per-layer",
+    "objectives": [{"name": "bleu", "direction": "maximize"}]})");
+  r = run_command(exe() + " study create '" + objective.string() + "' --db '" + db + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("bleu"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(db));
+}
+
+}  // namespace
+}  // namespace autopeft
