@@ -16,8 +16,11 @@ if(AUTOPEFT_WITH_TORCH)
   # Any LibTorch works: Debian's is found without help; a CUDA one (e.g. inside a pip PyTorch)
   # through CMAKE_PREFIX_PATH=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)').
   find_package(Torch REQUIRED)
-  find_package(CLI11 REQUIRED)
   message(STATUS "autopeft: LibTorch ${Torch_VERSION} from ${Torch_DIR}")
+endif()
+
+if(AUTOPEFT_WITH_TORCH OR AUTOPEFT_BUILD_BENCH)
+  find_package(CLI11 REQUIRED)  # the command line and the benchmarks
 endif()
 
 if(AUTOPEFT_BUILD_TESTS)
