@@ -25,6 +25,7 @@ struct TokenizerOptions {
   int vocab_size = 8000;
   double character_coverage = 1.0;
   std::int64_t max_sentences = 300000;
+  bool lowercase = false;  // case-fold in the model's normaliser (nmt_nfkc_cf), for uncased tasks
 };
 
 int train_tokenizer(const TokenizerOptions& o) {
@@ -35,9 +36,10 @@ int train_tokenizer(const TokenizerOptions& o) {
   // expects them: <unk> 0, <s> 1, </s> 2 in the model (tokenizers.h maps them).
   model::SentencePieceLibrary::instance().train(
       fmt::format("--input={} --model_prefix={} --vocab_size={} --model_type=unigram --character_coverage={} "
-                  "--input_sentence_size={} --shuffle_input_sentence=true --num_threads=2 --minloglevel=2",
+                  "--input_sentence_size={} --shuffle_input_sentence=true --num_threads=2 --minloglevel=2 "
+                  "--normalization_rule_name={}",
                   o.input, (fs::path(o.out) / "sentencepiece.bpe").string(), o.vocab_size,
-                  o.character_coverage, o.max_sentences));
+                  o.character_coverage, o.max_sentences, o.lowercase ? "nmt_nfkc_cf" : "nmt_nfkc"));
   fs::remove(fs::path(o.out) / "sentencepiece.bpe.vocab");
   std::cout << nlohmann::ordered_json{{"tokenizer", (fs::path(o.out) / "sentencepiece.bpe.model").string()},
                                       {"pieces", o.vocab_size}}
@@ -109,6 +111,8 @@ void add_init_commands(CLI::App& app, CommandRegistry& registry, const GlobalOpt
       ->capture_default_str();
   train_cmd->add_option("--max-sentences", to->max_sentences, "Sentences sampled for training")
       ->capture_default_str();
+  train_cmd->add_flag("--lowercase", to->lowercase,
+                      "Case-fold text in the tokenizer itself (training and every later encoding)");
   registry.add(train_cmd, [to] { return train_tokenizer(*to); });
 
   auto io = std::make_shared<InitOptions>();

@@ -22,7 +22,8 @@ namespace autopeft::cli {
 namespace {
 
 struct TrainCommandOptions {
-  std::string model, task, config, out, options_file, progress = "auto", device = "cpu", eval_on = "dev";
+  std::string model, task, config, out, options_file, progress = "auto", device = "cpu", eval_on = "dev",
+                                                      test_on;
   int seeds = 1;
   std::optional<double> epochs, lr;
   std::optional<std::int64_t> max_steps, max_train, max_eval, batch_size, eval_every, patience;
@@ -65,6 +66,7 @@ int train(const TrainCommandOptions& o) {
     options =
         trainer::TrainOptions::from_json(read_json_file(o.options_file, "options file"), o.options_file);
   options.eval_on = o.eval_on;
+  if (!o.test_on.empty()) options.test_on = o.test_on;
   if (o.epochs) options.epochs = *o.epochs;
   if (o.lr) options.learning_rate = *o.lr;
   if (o.max_steps) options.max_steps = *o.max_steps;
@@ -86,7 +88,7 @@ int train(const TrainCommandOptions& o) {
             summary["train_examples"].get<std::size_t>(), summary["eval_examples"].get<std::size_t>(),
             summary["eval_on"].get<std::string>(), task.metric);
 
-  std::vector<double> values;
+  std::vector<double> values, test_values;
   nlohmann::json runs = nlohmann::json::array();
   peft::CountReport counts;
   nlohmann::json exports;
@@ -111,6 +113,13 @@ int train(const TrainCommandOptions& o) {
     exports = trainer::export_run(run, prepared, target, dir);
     auto record = run.train.to_json();
     record["seed"] = seed;
+    if (prepared.has_test()) {
+      const auto test = trainer::evaluate_test(run, prepared, seed_options);
+      progress.note(fmt::format("{} on {}: {:.4f}", task.metric, options.test_on, test.metric));
+      record["test"] = {
+          {"on", options.test_on}, {"metric", test.metric}, {"loss", test.loss}, {"examples", test.examples}};
+      test_values.push_back(test.metric);
+    }
     record["exports"] = exports;
     std::ofstream((std::filesystem::path(dir) / "result.json").string()) << record.dump(2) << "\n";
     values.push_back(run.train.best_metric);
@@ -126,6 +135,11 @@ int train(const TrainCommandOptions& o) {
                                  {"eval_on", summary["eval_on"]},
                                  {"out", o.out},
                                  {"skipped_formats", exports["skipped"]}};
+  if (!test_values.empty())
+    line["test"] = {{"on", options.test_on},
+                    {"mean", mean_of(test_values)},
+                    {"std", sample_std(test_values)},
+                    {"values", test_values}};
   nlohmann::json all = {{"summary", line}, {"task", summary}, {"options", options.to_json()}, {"runs", runs}};
   std::ofstream((std::filesystem::path(o.out) / "summary.json").string()) << all.dump(2) << "\n";
   std::cout << line.dump() << "\n";
@@ -153,6 +167,9 @@ void add_train_command(CLI::App& app, CommandRegistry& registry, const GlobalOpt
   cmd->add_option("--eval-on", o->eval_on,
                   "dev (the task's dev set) or holdout (a part of the training data)")
       ->capture_default_str();
+  cmd->add_option("--test-on", o->test_on,
+                  "dev: with --eval-on holdout, evaluate the selected model once on the dev set "
+                  "(reported as \"test\")");
   cmd->add_option("--epochs", o->epochs, "Epochs (may be fractional)");
   cmd->add_option("--max-steps", o->max_steps, "Optimiser steps (overrides --epochs)");
   cmd->add_option("--max-train", o->max_train, "First N training examples");

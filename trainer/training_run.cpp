@@ -28,6 +28,10 @@ PreparedTask::PreparedTask(const std::string& model_dir, const TaskSpec& task, c
   }
   train_ = make_features(task_, splits_.train, *tokenizer_, vocabulary_, max_length_);
   eval_ = make_features(task_, splits_.eval, *tokenizer_, vocabulary_, max_length_);
+  if (!splits_.test.examples.empty()) {
+    if (task_.type != "mlm") check_labels(task_, splits_.test, vocabulary_);
+    test_ = make_features(task_, splits_.test, *tokenizer_, vocabulary_, max_length_);
+  }
 }
 
 TaskContext PreparedTask::context() const {
@@ -46,6 +50,12 @@ TaskContext PreparedTask::context() const {
   return c;
 }
 
+TaskContext PreparedTask::test_context() const {
+  TaskContext c = context();
+  c.eval_examples = &splits_.test;
+  return c;
+}
+
 std::int64_t PreparedTask::num_labels() const {
   if (task_.type == "regression") return 1;
   if (task_.type == "mlm") return config_.vocab_size;
@@ -56,6 +66,7 @@ nlohmann::json PreparedTask::summary() const {
   return {{"train_examples", train_.items.size()},
           {"eval_examples", eval_.items.size()},
           {"eval_on", splits_.eval_name},
+          {"test_examples", test_.items.size()},
           {"skipped_rows", splits_.train.skipped},
           {"truncated", train_.truncated + eval_.truncated},
           {"max_length", max_length_},
@@ -99,6 +110,14 @@ RunResult run_training(const PreparedTask& prepared, const TrainTarget& target, 
                                  prepared.summary().dump() + "|" + device.str());
   out.train = trainer.train(prepared.train_features(), prepared.eval_features(), events);
   return out;
+}
+
+EvalResult evaluate_test(RunResult& run, const PreparedTask& prepared, const TrainOptions& options) {
+  if (!prepared.has_test()) throw_user_error(prepared.task().name, "no test split was prepared (test_on)");
+  TrainOptions effective = options;
+  effective.max_length = prepared.max_length();
+  Trainer trainer(*run.model, effective, prepared.test_context());
+  return trainer.evaluate(prepared.test_features());
 }
 
 }  // namespace autopeft::trainer

@@ -29,8 +29,11 @@ class PreparedTask {
   const std::vector<std::string>& vocabulary() const { return vocabulary_; }
   const FeatureSet& train_features() const { return train_; }
   const FeatureSet& eval_features() const { return eval_; }
+  const FeatureSet& test_features() const { return test_; }  // empty unless options.test_on
+  bool has_test() const { return !splits_.test.examples.empty(); }
   std::int64_t max_length() const { return max_length_; }
   TaskContext context() const;
+  TaskContext test_context() const;  // as context(), scoring the test split
   // Labels for the head (classification / token tasks; 1 for regression; vocabulary for mlm).
   std::int64_t num_labels() const;
   nlohmann::json summary() const;  // examples, truncation, label vocabulary
@@ -42,7 +45,7 @@ class PreparedTask {
   std::unique_ptr<model::Tokenizer> tokenizer_;
   TrialSplits splits_;
   std::vector<std::string> vocabulary_;
-  FeatureSet train_, eval_;
+  FeatureSet train_, eval_, test_;
   std::int64_t max_length_ = 0;
 };
 
@@ -69,6 +72,9 @@ struct RunResult {
 RunResult run_training(const PreparedTask& prepared, const TrainTarget& target, const TrainOptions& options,
                        const TrainEvents& events = {}, c10::Device device = c10::Device(c10::kCPU),
                        ActivationCache* cache = nullptr);
+
+// The trained model of `run` evaluated once on the prepared test split (options.test_on).
+EvalResult evaluate_test(RunResult& run, const PreparedTask& prepared, const TrainOptions& options);
 
 }  // namespace autopeft::trainer
 

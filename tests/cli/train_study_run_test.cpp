@@ -6,12 +6,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
+#include "core/json_file.h"
 #include "studies/storage.h"
 #include "tests/support/test_support.h"
 #include "tests/support/tiny_model.h"
@@ -78,6 +80,30 @@ TEST_F(TrainStudyIntegrationTest, TrainPrintsSeedStatisticsAndWritesEveryExport)
                   "' --config preset:lora --options '" + opts + "' --out '" + out + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("learning_rat"), std::string::npos) << r.err;
+}
+
+// Selection on the held-out split, then one evaluation on the whole dev set (40 examples).
+TEST_F(TrainStudyIntegrationTest, TestOnDevEvaluatesTheSelectedModelOnTheDevSet) {
+  const auto out = (tmp / "out").string();
+  const std::string base =
+      exe() + " train --model '" + (tmp / "bert").string() + "' --task '" + task +
+      "' --config preset:lora --epochs 2 --lr 0.003 --progress quiet --max-eval 5 --out '" + out +
+      "' --test-on dev";
+  auto r = run_command(base + " --eval-on holdout");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = last_json_line(r.out);
+  EXPECT_EQ(j["eval_on"], "holdout");
+  ASSERT_EQ(j["test"]["values"].size(), 1u);
+  EXPECT_EQ(j["test"]["on"], "dev");
+  const double acc = j["test"]["values"][0];
+  EXPECT_NEAR(acc * 40, std::round(acc * 40), 1e-9) << acc;  // a share of the 40 dev examples
+  const auto summary = autopeft::read_json_file((std::filesystem::path(out) / "summary.json").string(), "s");
+  EXPECT_EQ(summary["task"]["test_examples"], 40);
+  EXPECT_EQ(summary["task"]["eval_examples"], 5);
+  EXPECT_EQ(summary["runs"][0]["test"]["examples"], 40);
+  r = run_command(base);  // --eval-on dev: the dev set cannot also be the test set
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("test_on"), std::string::npos) << r.err;
 }
 
 TEST_F(TrainStudyIntegrationTest, StudyRunsToItsBudgetUnderTheParameterBudgetAndExports) {

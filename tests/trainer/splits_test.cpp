@@ -157,6 +157,22 @@ TEST(SplitsTest, EvalOnDevUsesTheDevSplit) {
   EXPECT_EQ(make_splits(task(), o, numbered(1), &dev).train.examples.size(), 1u);
 }
 
+TEST(SplitsTest, TestOnDevKeepsTheWholeDevSplitBesideTheHoldout) {
+  auto o = holdout(0.25);
+  o.test_on = "dev";
+  o.max_eval = 2;  // cuts the selection split, not the test split
+  const auto train = numbered(20);
+  const auto dev = numbered(6, "d", "dev.tsv");
+  const auto s = make_splits(task(), o, train, &dev);
+  EXPECT_EQ(s.eval_name, "holdout");
+  EXPECT_EQ(s.eval.examples.size(), 2u);
+  EXPECT_EQ(s.train.examples.size(), 15u);
+  EXPECT_EQ(texts(s.test), texts(dev));
+  EXPECT_THROW(make_splits(task(), o, train, nullptr), UserError);
+  o.test_on.clear();
+  EXPECT_TRUE(make_splits(task(), o, train, &dev).test.examples.empty());
+}
+
 TEST(SplitsTest, TooFewExamplesAreAUserError) {
   auto error_of = [](std::size_t n, double fraction) -> std::string {
     try {

@@ -29,7 +29,7 @@ TEST(TrainOptionsTest, DefaultsAndEmptyObject) {
   EXPECT_EQ(o.schedule, "linear");
   EXPECT_EQ(o.eval_on, "holdout");
   EXPECT_EQ(o.to_json(), TrainOptions().to_json());
-  EXPECT_EQ(o.to_json().size(), 30u);  // every field is written
+  EXPECT_EQ(o.to_json().size(), 31u);  // every field is written
 }
 
 TEST(TrainOptionsTest, JsonRoundTripKeepsEveryField) {
@@ -105,34 +105,16 @@ TEST(TrainOptionsTest, UnknownKeyAndWrongTypeNameTheKey) {
 
 TEST(TrainOptionsTest, ValidateNamesTheField) {
   const std::vector<std::pair<std::string, nlohmann::json>> bad = {
-      {"learning_rate", 0},
-      {"learning_rate", -1e-3},
-      {"weight_decay", -0.1},
-      {"schedule", "cosine"},
-      {"warmup_ratio", 1.5},
-      {"warmup_ratio", -0.1},
-      {"warmup_steps", -1},
-      {"max_grad_norm", -1},
-      {"grad_accumulation", 0},
-      {"batch_size", 0},
-      {"eval_batch_size", 0},
-      {"dropout", 1.0},
-      {"epochs", 0},
-      {"max_steps", -5},
-      {"max_train", -1},
-      {"train_fraction", 0},
-      {"train_fraction", 1.5},
-      {"max_eval", -1},
-      {"eval_on", "test"},
-      {"holdout_fraction", 0},
-      {"holdout_fraction", 1},
-      {"holdout_max", 0},
-      {"eval_every", -1},
-      {"patience", -2},
-      {"max_length", -1},
-      {"pad", "longest"},
-      {"mlm_probability", 0},
-      {"mlm_probability", 1.0},
+      {"learning_rate", 0},    {"learning_rate", -1e-3}, {"weight_decay", -0.1},
+      {"schedule", "cosine"},  {"warmup_ratio", 1.5},    {"warmup_ratio", -0.1},
+      {"warmup_steps", -1},    {"max_grad_norm", -1},    {"grad_accumulation", 0},
+      {"batch_size", 0},       {"eval_batch_size", 0},   {"dropout", 1.0},
+      {"epochs", 0},           {"max_steps", -5},        {"max_train", -1},
+      {"train_fraction", 0},   {"train_fraction", 1.5},  {"max_eval", -1},
+      {"eval_on", "test"},     {"test_on", "holdout"},   {"holdout_fraction", 0},
+      {"holdout_fraction", 1}, {"holdout_max", 0},       {"eval_every", -1},
+      {"patience", -2},        {"max_length", -1},       {"pad", "longest"},
+      {"mlm_probability", 0},  {"mlm_probability", 1.0},
   };
   for (const auto& [key, value] : bad) {
     const auto err = error_of({{key, value}}, "opts.json");
@@ -142,6 +124,10 @@ TEST(TrainOptionsTest, ValidateNamesTheField) {
   EXPECT_NO_THROW(TrainOptions::from_json({{"epochs", 0}, {"max_steps", 10}, {"dropout", -1}}, "x"));
   EXPECT_NO_THROW(TrainOptions::from_json({{"train_fraction", 1.0}, {"warmup_ratio", 1.0}}, "x"));
   EXPECT_NE(error_of({{"schedule", "cosine"}}).find("'cosine'"), std::string::npos);
+  // The dev set is the test set only when it is not also the selection set.
+  EXPECT_NO_THROW(TrainOptions::from_json({{"test_on", "dev"}}, "x"));
+  EXPECT_NE(error_of({{"test_on", "dev"}, {"eval_on", "dev"}}, "opts.json").find("opts.json.test_on:"),
+            std::string::npos);
 }
 
 TEST(ScheduleFactorTest, LinearWithWarmupMatchesTransformers) {

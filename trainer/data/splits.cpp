@@ -54,6 +54,11 @@ TrialSplits make_splits(const TaskSpec& task, const TrainOptions& options, const
   }
   if (options.max_eval > 0 && out.eval.examples.size() > static_cast<std::size_t>(options.max_eval))
     out.eval.examples.resize(static_cast<std::size_t>(options.max_eval));
+  if (options.test_on == "dev") {
+    if (!dev) throw_user_error(task.name, "has no dev split to test on");
+    out.test = *dev;
+    if (out.test.examples.empty()) throw_user_error(task.name + ": dev", "no test examples");
+  }
   if (out.train.examples.empty()) throw_user_error(task.name + ": train", "no training examples");
   if (out.eval.examples.empty()) throw_user_error(task.name + ": " + out.eval_name, "no evaluation examples");
   return out;
@@ -61,7 +66,7 @@ TrialSplits make_splits(const TaskSpec& task, const TrainOptions& options, const
 
 TrialSplits read_splits(const TaskSpec& task, const TrainOptions& options) {
   const Dataset train = read_split(task, "train");
-  if (options.eval_on == "dev") {
+  if (options.eval_on == "dev" || options.test_on == "dev") {
     const Dataset dev = read_split(task, "dev");
     return make_splits(task, options, train, &dev);
   }

@@ -17,12 +17,13 @@ struct TrialSplits {
   Dataset train;
   Dataset eval;
   std::string eval_name;  // "holdout" or "dev"
+  Dataset test;           // with test_on = "dev": the task's dev split, whole (max_eval does not cut it)
 };
 
 TrialSplits make_splits(const TaskSpec& task, const TrainOptions& options, const Dataset& train,
                         const Dataset* dev);
 
-// Reads the splits the options need (the dev file only for eval_on = "dev").
+// Reads the splits the options need (the dev file only for eval_on = "dev" or test_on = "dev").
 TrialSplits read_splits(const TaskSpec& task, const TrainOptions& options);
 
 }  // namespace autopeft::trainer

@@ -36,6 +36,7 @@ void for_each_field(Options& o, F&& f) {
   f("eval_every", o.eval_every);
   f("patience", o.patience);
   f("keep_best", o.keep_best);
+  f("test_on", o.test_on);
   f("max_length", o.max_length);
   f("pad", o.pad);
   f("bucket", o.bucket);
@@ -80,6 +81,9 @@ void TrainOptions::validate(const std::string& where) const {
   if (!(train_fraction > 0) || train_fraction > 1) fail("train_fraction", "must be in (0, 1]");
   if (max_eval < 0) fail("max_eval", "must be >= 0");
   if (eval_on != "holdout" && eval_on != "dev") fail("eval_on", "'" + eval_on + "' is not holdout or dev");
+  if (!test_on.empty() && test_on != "dev") fail("test_on", "'" + test_on + "' is not dev (or empty)");
+  if (test_on == "dev" && eval_on == "dev")
+    fail("test_on", "the dev set cannot be both the selection and the test set (eval_on is dev)");
   if (!(holdout_fraction > 0) || holdout_fraction >= 1) fail("holdout_fraction", "must be in (0, 1)");
   if (holdout_max < 1) fail("holdout_max", "must be >= 1");
   if (eval_every < 0) fail("eval_every", "must be >= 0");

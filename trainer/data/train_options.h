@@ -41,6 +41,8 @@ struct TrainOptions {
   std::int64_t eval_every = 0;      // evaluate every N optimiser steps; 0 = after every epoch
   std::int64_t patience = 0;        // early stopping after N evaluations without improvement; 0 = off
   bool keep_best = true;            // restore the weights of the best evaluation at the end
+  std::string test_on;              // "dev": after training (selected on the holdout), evaluate the
+                                    // model once on the task's dev set, for final numbers; "" = no
 
   // Inputs.
   std::int64_t max_length = 0;    // 0 = the task's max_length
