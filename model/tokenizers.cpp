@@ -59,19 +59,6 @@ std::string SentencePieceTokenizer::id_to_token(std::int64_t id) const {
 
 std::int64_t SentencePieceTokenizer::vocab_size() const { return spm_.vocab_size() + layout_.offset + 1; }
 
-namespace {
-std::int64_t configured_max_length(const std::string& dir, std::int64_t position_limit) {
-  const auto p = fs::path(dir) / "tokenizer_config.json";
-  if (!fs::exists(p)) return position_limit;
-  const nlohmann::json c = read_json_file(p.string(), "tokenizer config");
-  if (c.contains("model_max_length") && c["model_max_length"].is_number()) {
-    const double m = c["model_max_length"].get<double>();
-    if (m >= 1 && m < 1e6) return std::min<std::int64_t>(static_cast<std::int64_t>(m), position_limit);
-  }
-  return position_limit;
-}
-}  // namespace
-
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir, const EncoderConfig& config) {
   const auto limit = config.max_tokens();
   if (config.model_type == "bert") {
@@ -92,7 +79,7 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir, const EncoderC
     auto t = std::make_unique<SentencePieceTokenizer>(model.string(), config.model_type == "camembert"
                                                                           ? FairseqLayout::camembert()
                                                                           : FairseqLayout::xlm_roberta());
-    t->set_model_max_length(configured_max_length(dir, limit));
+    t->set_model_max_length(tokenizer_max_length(dir, config));
     return t;
   }
   throw_user_error(dir, "no tokenizer for model_type '" + config.model_type +

@@ -44,6 +44,13 @@ PeftProblem::PeftProblem(const StudySpec& spec) {
   task_ = trainer::TaskSpec::from_file(d.at("task").get<std::string>());
   fidelity_ = trainer::TrainOptions::from_json(d.value("fidelity", nlohmann::json::object()), "fidelity");
   constraints_ = StudyConstraints::from_json(d.value("constraints", nlohmann::json()), "constraints");
+  // Every trial would fail on this: say it now.
+  const auto limit = model::tokenizer_max_length(d.at("model").get<std::string>(), config);
+  const auto wanted = fidelity_.max_length > 0 ? fidelity_.max_length : task_.max_length;
+  if (wanted > limit)
+    throw_user_error(
+        fidelity_.max_length > 0 ? "fidelity.max_length" : d.at("task").get<std::string>() + ": max_length",
+        std::to_string(wanted) + " is more than the model's limit of " + std::to_string(limit) + " tokens");
 }
 
 peft::PeftConfig PeftProblem::config(const nlohmann::json& params) const {

@@ -61,6 +61,20 @@ std::int64_t EncoderConfig::max_tokens() const {
                                           : max_position_embeddings;
 }
 
+std::int64_t capped_model_max_length(const nlohmann::json& c, std::int64_t position_limit) {
+  if (c.is_object() && c.contains("model_max_length") && c["model_max_length"].is_number()) {
+    const double m = c["model_max_length"].get<double>();
+    if (m >= 1 && m < 1e6) return std::min<std::int64_t>(static_cast<std::int64_t>(m), position_limit);
+  }
+  return position_limit;
+}
+
+std::int64_t tokenizer_max_length(const std::string& dir, const EncoderConfig& config) {
+  const auto p = std::filesystem::path(dir) / "tokenizer_config.json";
+  if (!std::filesystem::exists(p)) return config.max_tokens();
+  return capped_model_max_length(read_json_file(p.string(), "tokenizer config"), config.max_tokens());
+}
+
 EncoderConfig parse_encoder_config(const nlohmann::json& c, const std::string& source) {
   if (!c.is_object()) throw_user_error(source, "config must be a JSON object");
   EncoderConfig cfg;

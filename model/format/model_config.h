@@ -44,6 +44,12 @@ struct EncoderConfig {
   std::int64_t max_tokens() const;
 };
 
+// The longest input in tokens: the position limit, lowered by tokenizer_config.json's
+// model_max_length where that is a real limit (transformers writes 1e30 for "none").
+std::int64_t capped_model_max_length(const nlohmann::json& tokenizer_config, std::int64_t position_limit);
+// The same from a model folder (DIR/tokenizer_config.json, when there is one).
+std::int64_t tokenizer_max_length(const std::string& dir, const EncoderConfig& config);
+
 // The model_type values we load.
 const std::vector<std::string>& supported_model_types();
 

@@ -7,6 +7,7 @@
 
 #include "core/errors.h"
 #include "core/json_file.h"
+#include "model/format/model_config.h"
 #include "model/format/unicode.h"
 
 namespace autopeft::model {
@@ -81,12 +82,7 @@ std::unique_ptr<WordPieceTokenizer> WordPieceTokenizer::from_dir(const std::stri
     o.tokenize_chinese_chars = flag("tokenize_chinese_chars", true);
     if (c.contains("strip_accents") && !c["strip_accents"].is_null())
       o.strip_accents = flag("strip_accents", false);
-    // transformers writes a huge sentinel (1e30) when there is no limit: keep the position limit.
-    if (c.contains("model_max_length") && c["model_max_length"].is_number()) {
-      const double m = c["model_max_length"].get<double>();
-      if (m >= 1 && m < 1e6)
-        max_length = std::min<std::int64_t>(static_cast<std::int64_t>(m), position_limit);
-    }
+    max_length = capped_model_max_length(c, position_limit);
   }
   auto t = std::make_unique<WordPieceTokenizer>((fs::path(dir) / "vocab.txt").string(), o);
   t->set_model_max_length(max_length);

@@ -313,6 +313,14 @@ TEST_F(TrainStudyIntegrationTest, BadTrainerSpecsAreRefusedBeforeTheFileIsTouche
   r = run_command(exe() + " study create '" + objective.string() + "' --db '" + db + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("bleu"), std::string::npos) << r.err;
+  // Longer inputs than the model takes: every trial would fail, so the spec is refused.
+  const auto too_long = tmp.write(
+      "long.json", R"({"study": "l", "model": "bert", "task": "task/task.json", "space": "per-layer",
+    "fidelity": {"max_length": 100000}})");
+  r = run_command(exe() + " study create '" + too_long.string() + "' --db '" + db + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("fidelity.max_length: 100000 is more than the model's limit"), std::string::npos)
+      << r.err;
   EXPECT_FALSE(std::filesystem::exists(db));
 }
 
