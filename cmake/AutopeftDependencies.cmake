@@ -2,6 +2,10 @@
 # (see stack-notes in the shared reference).
 find_package(Threads REQUIRED)
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+# The GP's dense algebra (search/) goes through the system BLAS (libblas.so.3, which setup points
+# at OpenBLAS): Eigen's own kernels, built for baseline x86-64, are 5-10x slower at n = 500.
+find_package(BLAS REQUIRED)
+find_package(LAPACK REQUIRED)
 # A plain find_package(NLopt) finds the C-only config first; the C++ one lives in nlopt_cxx.
 find_package(NLopt 2.7 REQUIRED CONFIG
   PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/cmake/nlopt_cxx NO_DEFAULT_PATH)

@@ -60,6 +60,7 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
         std::max(1e-12, std::sqrt((y.array() - mean).square().sum() / std::max<Eigen::Index>(1, n - 1)));
     const Eigen::VectorXd ys = (y.array() - mean) / sd;
     auto gp = std::make_unique<GaussianProcess>(KernelType::matern52, d);
+    bool warm = false;
     if (state.gp_params.contains(key)) {
       const auto& saved = state.gp_params[key];
       if (saved.is_array() && static_cast<int>(saved.size()) == gp->num_params()) {
@@ -67,13 +68,25 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
         for (int i = 0; i < gp->num_params(); ++i)
           theta[i] = saved[static_cast<std::size_t>(i)].get<double>();
         gp->set_params(theta);
+        warm = true;
       }
     }
+    // A full fit (random restarts) while the history is small, when nothing is stored, and every
+    // full_fit_every new observations; between them a warm-started fit from the stored parameters.
+    const std::string full_key = key + "@full_fit_n";
+    const auto last_full = state.gp_params.value(full_key, std::int64_t{-1});
+    const bool full =
+        !warm || n <= options.full_fit_below || last_full < 0 || n - last_full >= options.full_fit_every;
     GpFitOptions fit;
     fit.seed = rng();
+    if (!full) {
+      fit.restarts = 0;
+      fit.max_evaluations = options.warm_fit_evaluations;
+    }
     fit_hyperparameters(*gp, X, ys, fit);
     const Eigen::VectorXd theta = gp->params();
     state.gp_params[key] = std::vector<double>(theta.data(), theta.data() + theta.size());
+    if (full) state.gp_params[full_key] = static_cast<std::int64_t>(n);
     if (!pending.empty()) {
       Eigen::MatrixXd Xp(n + static_cast<Eigen::Index>(pending.size()), d);
       Eigen::VectorXd yp(Xp.rows());
@@ -91,7 +104,8 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
     return std::make_pair(std::move(gp), ys);
   };
 
-  std::function<double(const Eigen::VectorXd&)> score;
+  // The acquisition of every row of U (encoded points).
+  std::function<Eigen::VectorXd(const Eigen::MatrixXd&)> score;
   std::vector<std::unique_ptr<GaussianProcess>> gps;
   std::unique_ptr<AcquisitionFunction> acq;
   const bool ehvi = m == 2 && options.multi_objective == "ehvi";
@@ -110,15 +124,14 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
       ref[static_cast<Eigen::Index>(k)] = worst + 0.1 * std::max(1e-9, worst - best);
       gps.push_back(std::move(gp));
     }
-    score = [&, front, ref](const Eigen::VectorXd& u) {
-      Eigen::Vector2d mu, sigma;
-      for (int k = 0; k < 2; ++k) {
-        Eigen::VectorXd mean, var;
-        gps[static_cast<std::size_t>(k)]->predict(u.transpose(), mean, var);
-        mu[k] = -mean[0];
-        sigma[k] = std::sqrt(std::max(0.0, var[0]));
-      }
-      return ehvi_2d(front, ref, mu, sigma);
+    score = [&, front, ref](const Eigen::MatrixXd& U) {
+      Eigen::VectorXd m0, v0, m1, v1, out(U.rows());
+      gps[0]->predict(U, m0, v0);  // one batched prediction per objective
+      gps[1]->predict(U, m1, v1);
+      for (Eigen::Index i = 0; i < U.rows(); ++i)
+        out[i] = ehvi_2d(front, ref, Eigen::Vector2d(-m0[i], -m1[i]),
+                         Eigen::Vector2d(std::sqrt(std::max(0.0, v0[i])), std::sqrt(std::max(0.0, v1[i]))));
+      return out;
     };
   } else {
     // One objective as it is; several scalarised (ParEGO: random simplex weights, augmented
@@ -152,17 +165,28 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
     auto [gp, ys] = surrogate(y, m == 1 ? "single" : "parego");
     gps.push_back(std::move(gp));
     acq = make_acquisition(options.acquisition, {gps.front().get(), ys.maxCoeff(), nullptr});
-    score = [&](const Eigen::VectorXd& u) { return acq->value(u); };
+    score = [&](const Eigen::MatrixXd& U) {
+      Eigen::VectorXd out(U.rows());
+      for (Eigen::Index i = 0; i < U.rows(); ++i) out[i] = acq->value(U.row(i).transpose());
+      return out;
+    };
   }
 
-  // Random candidates, then local search from the best few.
-  std::vector<std::pair<double, nlohmann::json>> scored;
+  // Random candidates (scored in one batch), then local search from the best few.
+  std::vector<nlohmann::json> candidates;
   for (int c = 0; c < options.candidates; ++c) {
     auto p = space.sample(rng);
     if (seen.count(p.dump()) || (options.feasible && !options.feasible(p))) continue;
-    scored.emplace_back(score(space.encode(p)), p);
+    candidates.push_back(std::move(p));
   }
-  if (scored.empty()) return random_new(space, rng, seen, options.feasible);
+  if (candidates.empty()) return random_new(space, rng, seen, options.feasible);
+  Eigen::MatrixXd U(static_cast<Eigen::Index>(candidates.size()), d);
+  for (std::size_t c = 0; c < candidates.size(); ++c)
+    U.row(static_cast<Eigen::Index>(c)) = space.encode(candidates[c]).transpose();
+  const Eigen::VectorXd values = score(U);
+  std::vector<std::pair<double, nlohmann::json>> scored;
+  for (std::size_t c = 0; c < candidates.size(); ++c)
+    scored.emplace_back(values[static_cast<Eigen::Index>(c)], std::move(candidates[c]));
   std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   scored.resize(std::min<std::size_t>(5, scored.size()));
   std::normal_distribution<double> step(0.0, 0.05);
@@ -173,7 +197,7 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
       for (Eigen::Index i = 0; i < u.size(); ++i) u[i] = std::clamp(u[i] + step(rng), 0.0, 1.0);
       auto q = space.decode(u);
       if (seen.count(q.dump()) || (options.feasible && !options.feasible(q))) continue;
-      const double v = score(space.encode(q));
+      const double v = score(space.encode(q).transpose())[0];
       if (v > value) {
         value = v;
         p = q;

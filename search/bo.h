@@ -11,8 +11,10 @@
 //   - pending points (running trials) enter as fantasies at the posterior mean (Kriging
 //     believer), so parallel workers get different proposals; no proposal repeats an evaluated
 //     or pending point;
-//   - the acquisition is maximised over 1,000 random candidates, then a local search from the
-//     best five (Gaussian steps in the encoded space, decoded to admissible values).
+//   - the acquisition is maximised over 1,000 random candidates (predicted in one batch), then a
+//     local search from the best five (Gaussian steps in the encoded space, decoded to admissible
+//     values);
+//   - hyper-parameters: full fits for small histories, amortised beyond (BoOptions).
 // Every random choice comes from the seed given, so a proposal is reproducible.
 #include <Eigen/Core>
 
@@ -41,13 +43,22 @@ struct BoOptions {
   int local_steps = 40;
   std::string acquisition = "log_ei";    // one objective (and ParEGO's scalarisation)
   std::string multi_objective = "ehvi";  // two objectives: "ehvi" (exact) or "parego"; more: ParEGO
+  // GP hyper-parameter fits: with at most full_fit_below observations every proposal fits fully
+  // (random restarts; cheap there); beyond, a full fit every full_fit_every new observations and,
+  // between them, a fit warm-started from the stored parameters of at most warm_fit_evaluations
+  // likelihood evaluations (the amortisation BoTorch and limbo offer).
+  int full_fit_below = 100;
+  int full_fit_every = 25;
+  int warm_fit_evaluations = 20;
   // Hard constraints (e.g. a parameter budget): infeasible points are never proposed. Empty: all
   // points are feasible.
   std::function<bool(const nlohmann::json&)> feasible;
 };
 
 struct BoState {
-  nlohmann::json gp_params;  // per objective / scalarisation: last hyper-parameters (warm start)
+  // Per objective / scalarisation KEY: KEY the last hyper-parameters (warm start), and
+  // KEY@full_fit_n the number of observations at its last full fit.
+  nlohmann::json gp_params;
 };
 
 // Thrown when every configuration of a (discrete) space was evaluated or is pending.

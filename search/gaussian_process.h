@@ -7,9 +7,9 @@
 // The Cholesky factorisation adds jitter (1e-10 x mean diagonal, growing tenfold up to 1e-2)
 // until it succeeds with no pivot below 1e-12 x mean diagonal. (Hyper-parameter fitting with
 // priors, NLopt restarts and warm starts: next step of the search issue.)
-#include <Eigen/Cholesky>
 #include <Eigen/Core>
 
+#include "search/cholesky.h"
 #include "search/kernels.h"
 
 namespace autopeft::search {
@@ -47,7 +47,8 @@ class GaussianProcess {
   double mean_ = 0.0;
   Eigen::MatrixXd X_;
   Eigen::VectorXd y_;
-  Eigen::LLT<Eigen::MatrixXd> llt_;
+  Eigen::MatrixXd Kf_, C_;  // K(X_, X_) without noise and its lengthscale factor (for the gradient)
+  Cholesky chol_;
   Eigen::VectorXd alpha_;
   double jitter_ = 0.0;
 };

@@ -81,8 +81,7 @@ GpFitResult fit_hyperparameters(GaussianProcess& gp, const Eigen::MatrixXd& X, c
     double value;
     Eigen::VectorXd g;
     try {
-      c.gp->set_params(theta);
-      c.gp->fit(*c.X, *c.y);
+      c.gp->set_params(theta);  // refits on (X, y), which the GP holds from the start
       value = c.gp->log_marginal_likelihood();
       g = c.gp->log_marginal_likelihood_gradient();
     } catch (const std::runtime_error&) {
@@ -105,6 +104,10 @@ GpFitResult fit_hyperparameters(GaussianProcess& gp, const Eigen::MatrixXd& X, c
     return value;
   };
 
+  try {
+    gp.fit(X, y);  // holds (X, y) from now on, even when these parameters do not factorise
+  } catch (const std::runtime_error&) {
+  }
   std::mt19937_64 rng(options.seed);
   for (int start = 0; start <= options.restarts; ++start) {
     std::vector<double> x(static_cast<std::size_t>(p));

@@ -39,10 +39,47 @@ double Kernel::operator()(const Eigen::Ref<const Eigen::VectorXd>& x,
 }
 
 Eigen::MatrixXd Kernel::matrix(const Eigen::MatrixXd& X, const Eigen::MatrixXd& Y) const {
-  Eigen::MatrixXd K(X.rows(), Y.rows());
-  for (Eigen::Index i = 0; i < X.rows(); ++i)
-    for (Eigen::Index j = 0; j < Y.rows(); ++j) K(i, j) = (*this)(X.row(i).transpose(), Y.row(j).transpose());
-  return K;
+  return from_sq_dist(scaled_sq_dist(X, Y));
+}
+
+Eigen::MatrixXd Kernel::scaled_sq_dist(const Eigen::MatrixXd& X, const Eigen::MatrixXd& Y) const {
+  // Centring on X's column means keeps ||a||^2 + ||b||^2 - 2 a.b free of cancellation.
+  const Eigen::RowVectorXd centre =
+      X.rows() > 0 ? Eigen::RowVectorXd(X.colwise().mean()) : Eigen::RowVectorXd::Zero(X.cols());
+  const Eigen::RowVectorXd inv_l = (-theta_.head(dims_)).array().exp().matrix().transpose();
+  const Eigen::MatrixXd A = (X.rowwise() - centre).array().rowwise() * inv_l.array();
+  const Eigen::MatrixXd B = (Y.rowwise() - centre).array().rowwise() * inv_l.array();
+  Eigen::MatrixXd r2 = -2.0 * A * B.transpose();
+  r2.colwise() += A.rowwise().squaredNorm();
+  r2.rowwise() += B.rowwise().squaredNorm().transpose();
+  return r2.cwiseMax(0.0);
+}
+
+Eigen::MatrixXd Kernel::from_sq_dist(const Eigen::MatrixXd& r2, Eigen::MatrixXd* factor) const {
+  const double s2 = std::exp(theta_[dims_]);
+  if (type_ == KernelType::rbf) {
+    Eigen::MatrixXd K = s2 * (-0.5 * r2.array()).exp().matrix();
+    if (factor) *factor = K;
+    return K;
+  }
+  const Eigen::ArrayXXd r = r2.array().sqrt(), e = (-kSqrt5 * r).exp();
+  if (factor) *factor = (s2 * 5.0 / 3.0 * (1.0 + kSqrt5 * r) * e).matrix();
+  return (s2 * (1.0 + kSqrt5 * r + 5.0 / 3.0 * r2.array()) * e).matrix();
+}
+
+Eigen::VectorXd Kernel::gradient_traces(const Eigen::MatrixXd& X, const Eigen::MatrixXd& W,
+                                        const Eigen::MatrixXd& K, const Eigen::MatrixXd& C) const {
+  const Eigen::MatrixXd M = W.cwiseProduct(C);
+  const Eigen::RowVectorXd centre = X.colwise().mean();
+  const Eigen::MatrixXd Xc = X.rowwise() - centre;
+  const Eigen::VectorXd m = M.rowwise().sum();
+  const Eigen::MatrixXd MX = M * Xc;
+  Eigen::VectorXd g(num_params());
+  const Eigen::ArrayXd quad = (Xc.array() * MX.array()).colwise().sum().transpose();
+  const Eigen::ArrayXd sq = (Xc.array().square().matrix().transpose() * m).array();
+  g.head(dims_) = (2.0 * (sq - quad) * (-2.0 * theta_.head(dims_).array()).exp()).matrix();
+  g[dims_] = W.cwiseProduct(K).sum();
+  return g;
 }
 
 Eigen::VectorXd Kernel::gradient_x(const Eigen::Ref<const Eigen::VectorXd>& x,

@@ -176,7 +176,9 @@ TEST_F(TrainStudyIntegrationTest, KillNineDuringTrialsThenResumeReachesTheBudget
     EXPECT_TRUE(numbers.insert(t.number).second) << "duplicate trial number " << t.number;
     counted += t.state == studies::TrialState::complete;
     EXPECT_NE(t.state, studies::TrialState::running);
-    if (before.count(t.number)) EXPECT_EQ(t.values, before[t.number]) << "trial " << t.number << " changed";
+    if (before.count(t.number)) {
+      EXPECT_EQ(t.values, before[t.number]) << "trial " << t.number << " changed";
+    }
   }
   EXPECT_EQ(counted, 6);
   EXPECT_EQ(s.integrity_check(), "ok");

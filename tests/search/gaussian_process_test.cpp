@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <Eigen/Cholesky>
 #include <Eigen/LU>
 #include <cmath>
 #include <random>
@@ -88,6 +89,64 @@ TEST_P(GaussianProcessGradientTest, LikelihoodGradientMatchesFiniteDifferences) 
     gp.set_params(tm);
     const double fm = gp.log_marginal_likelihood();
     EXPECT_NEAR(grad[j], (fp - fm) / (2 * h), 1e-5 * std::max(1.0, std::abs(grad[j]))) << "parameter " << j;
+  }
+}
+
+// The matrix-product forms (kernel matrix from scaled distances, gradient traces, predictions
+// with their x-gradients) against the elementwise definitions, on points far from the origin
+// (where ||a||^2 + ||b||^2 - 2 a.b would cancel without centring).
+TEST_P(GaussianProcessGradientTest, MatrixFormsMatchTheElementwiseDefinitions) {
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const int n = 12, m = 5, d = 4;
+  Eigen::MatrixXd X(n, d), Y(m, d), W(n, n);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < d; ++j) X(i, j) = 1e3 + u(rng);
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < d; ++j) Y(i, j) = 1e3 + u(rng);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j <= i; ++j) W(i, j) = W(j, i) = u(rng) - 0.5;
+  Kernel k(GetParam(), d);
+  Eigen::VectorXd theta(d + 1);
+  theta << std::log(0.2), std::log(0.9), std::log(3.0), std::log(0.5), std::log(1.7);
+  k.set_params(theta);
+  const Eigen::MatrixXd K = k.matrix(X, Y);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < m; ++j) EXPECT_NEAR(K(i, j), k(X.row(i).transpose(), Y.row(j).transpose()), 1e-9);
+  Eigen::MatrixXd C;
+  const Eigen::MatrixXd KX = k.from_sq_dist(k.scaled_sq_dist(X, X), &C);
+  const Eigen::VectorXd traces = k.gradient_traces(X, W, KX, C);
+  const auto dK = k.gradients(X);
+  for (int p = 0; p < k.num_params(); ++p)
+    EXPECT_NEAR(traces[p], W.cwiseProduct(dK[static_cast<std::size_t>(p)]).sum(),
+                1e-8 * std::max(1.0, std::abs(traces[p])))
+        << "parameter " << p;
+
+  GaussianProcess gp(GetParam(), d);
+  Eigen::VectorXd t(gp.num_params());
+  t << theta, std::log(0.01), 0.3;
+  gp.set_params(t);
+  Eigen::VectorXd y(n);
+  for (int i = 0; i < n; ++i) y[i] = std::sin(X(i, 0) - 1e3) + u(rng);
+  gp.fit(X, y);
+  Eigen::VectorXd mean, var;
+  gp.predict(Y, mean, var);
+  for (int j = 0; j < m; ++j) {
+    double mu, v;
+    Eigen::VectorXd dmu, dv;
+    gp.predict_with_gradient(Y.row(j).transpose(), mu, v, dmu, dv);
+    EXPECT_NEAR(mu, mean[j], 1e-9);
+    EXPECT_NEAR(v, var[j], 1e-9);
+    for (int i = 0; i < d; ++i) {  // x-gradients against finite differences of predict()
+      const double h = 1e-6;
+      Eigen::MatrixXd a = Y.row(j), b = Y.row(j);
+      a(0, i) += h;
+      b(0, i) -= h;
+      Eigen::VectorXd ma, va, mb, vb;
+      gp.predict(a, ma, va);
+      gp.predict(b, mb, vb);
+      EXPECT_NEAR(dmu[i], (ma[0] - mb[0]) / (2 * h), 1e-5 * std::max(1.0, std::abs(dmu[i])));
+      EXPECT_NEAR(dv[i], (va[0] - vb[0]) / (2 * h), 1e-5 * std::max(1.0, std::abs(dv[i])));
+    }
   }
 }
 

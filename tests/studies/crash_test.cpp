@@ -252,7 +252,7 @@ TEST(CrashIntegrationTest, KillNineTwentyTimesThenResumeRandomSampler) {
   kill_and_resume("random", 40, 20, 30000);
 }
 
-TEST(CrashIntegrationTest, KillNineTwentyTimesThenResumeGpSampler) { kill_and_resume("gp", 24, 20, 30000); }
+TEST(CrashIntegrationTest, KillNineTwentyTimesThenResumeGpSampler) { kill_and_resume("gp", 40, 20, 30000); }
 
 // A crash between failing a stale trial and enqueueing its configuration again: the next run
 // must still run that configuration again.
