@@ -16,6 +16,7 @@
 #include "peft/spec/config_import.h"
 #include "search/pareto.h"
 #include "studies/controller.h"
+#include "studies/front.h"
 #include "studies/peft_problem.h"
 #include "studies/report.h"
 #include "studies/study_spec.h"
@@ -28,40 +29,14 @@ using studies::TrialRecord;
 using studies::TrialState;
 
 std::vector<TrialRecord> complete_trials(studies::SqliteStorage& storage, const studies::StudyRecord& study) {
-  std::vector<TrialRecord> out;
-  for (auto& t : storage.trials(study.id))
-    if (t.state == TrialState::complete && t.values.size() == study.objectives.size()) out.push_back(t);
-  return out;
-}
-
-// Values oriented so that larger is better for every objective.
-Eigen::MatrixXd oriented(const std::vector<TrialRecord>& trials, const studies::StudyRecord& study) {
-  Eigen::MatrixXd m(static_cast<Eigen::Index>(trials.size()),
-                    static_cast<Eigen::Index>(study.objectives.size()));
-  for (std::size_t i = 0; i < trials.size(); ++i)
-    for (std::size_t k = 0; k < study.objectives.size(); ++k)
-      m(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(k)) =
-          study.objectives[k].direction == "maximize" ? trials[i].values[k] : -trials[i].values[k];
-  return m;
+  return studies::complete_with_values(storage.trials(study.id), study);
 }
 
 std::vector<TrialRecord> pareto_trials(studies::SqliteStorage& storage, const studies::StudyRecord& study) {
   const auto all = complete_trials(storage, study);
-  if (all.empty()) return {};
-  const Eigen::MatrixXd m = oriented(all, study);
-  // pareto_front minimises; the oriented values are maximised.
   std::vector<TrialRecord> out;
-  for (const int i : search::pareto_front(-m)) out.push_back(all[static_cast<std::size_t>(i)]);
+  for (const auto i : studies::front_indices(all, study)) out.push_back(all[i]);
   return out;
-}
-
-// 2-objective hypervolume of the complete trials, with the worst observed value of each
-// objective as the reference point; NaN for other objective counts.
-double hypervolume(const std::vector<TrialRecord>& trials, const studies::StudyRecord& study) {
-  if (study.objectives.size() != 2 || trials.empty()) return std::nan("");
-  const Eigen::MatrixXd m = -oriented(trials, study);  // minimise
-  const Eigen::Vector2d ref = m.colwise().maxCoeff().transpose();
-  return search::hypervolume_2d(m, ref);
 }
 
 int status(const StudyOptions& o) {
@@ -104,7 +79,7 @@ int status(const StudyOptions& o) {
       spec.budget_trials ? nlohmann::ordered_json(*spec.budget_trials) : nlohmann::ordered_json(nullptr);
   j["counted"] = counted;
   j["best"] = best;
-  const double hv = hypervolume(complete, study);
+  const double hv = studies::hypervolume_of(complete, study);
   j["hypervolume"] = std::isnan(hv) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(hv);
   j["pareto_size"] = pareto_trials(storage, study).size();
   if (spec.budget_trials && timed > 0) {
@@ -227,20 +202,7 @@ TrialRecord picked(studies::SqliteStorage& storage, const studies::StudyRecord& 
   if (pick != "knee") throw_user_error("--pick", "'" + pick + "' is not best, knee or budget:PCT");
   // Knee: the Pareto point closest to the utopia point once every objective is scaled to [0, 1].
   const auto front = pareto_trials(storage, study);
-  const Eigen::MatrixXd m = oriented(front, study);
-  const Eigen::RowVectorXd lo = m.colwise().minCoeff(), hi = m.colwise().maxCoeff();
-  double best_d = std::numeric_limits<double>::infinity();
-  std::size_t at = 0;
-  for (Eigen::Index i = 0; i < m.rows(); ++i) {
-    double d = 0;
-    for (Eigen::Index k = 0; k < m.cols(); ++k) {
-      const double span = hi[k] - lo[k];
-      const double x = span > 0 ? (m(i, k) - lo[k]) / span : 1.0;
-      d += (1 - x) * (1 - x);
-    }
-    if (d < best_d) best_d = d, at = static_cast<std::size_t>(i);
-  }
-  return front[at];
+  return front[studies::knee_index(front, study).value()];
 }
 
 int export_pick(const StudyOptions& o) {

@@ -25,4 +25,13 @@ std::vector<int> pareto_front(const Eigen::MatrixXd& points);
 // reference point in both objectives contribute nothing. O(n log n).
 double hypervolume_2d(const Eigen::MatrixXd& points, const Eigen::Vector2d& reference);
 
+// Exact hypervolume for three objectives: slices along the third objective, each the 2-D
+// hypervolume of the points at or below it. O(n^2 log n).
+double hypervolume_3d(const Eigen::MatrixXd& points, const Eigen::Vector3d& reference);
+
+// Exact hypervolume for any number of objectives (>= 1): 2-D and 3-D as above, more by WFG
+// (While, Bradstreet & Barone 2012: the sum of each point's exclusive volume, that volume being
+// its box less the hypervolume of the rest limited to the box, recursively).
+double hypervolume(const Eigen::MatrixXd& points, const Eigen::VectorXd& reference);
+
 }  // namespace autopeft::search

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "search/pareto.h"
+#include "studies/front.h"
 
 namespace autopeft::studies {
 
@@ -50,45 +51,14 @@ View make_view(Storage& storage, const StudyRecord& study) {
   View v;
   v.trials = storage.trials(study.id);
   const auto m = study.objectives.size();
-  for (const auto& t : v.trials)
-    if (t.state == TrialState::complete && t.values.size() == m) v.complete.push_back(t);
+  v.complete = complete_with_values(v.trials, study);
   v.on_front.assign(v.complete.size(), false);
-  if (!v.complete.empty()) {
-    Eigen::MatrixXd pts(static_cast<Eigen::Index>(v.complete.size()), static_cast<Eigen::Index>(m));
-    for (std::size_t i = 0; i < v.complete.size(); ++i)
-      for (std::size_t k = 0; k < m; ++k)
-        pts(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(k)) =
-            study.objectives[k].direction == "maximize" ? -v.complete[i].values[k] : v.complete[i].values[k];
-    for (const int i : search::pareto_front(pts)) v.on_front[static_cast<std::size_t>(i)] = true;
-  }
+  for (const auto i : front_indices(v.complete, study)) v.on_front[i] = true;
   for (std::size_t k = 0; k < m; ++k)
     if (study.objectives[k].name == "params_percent") v.x = k;
   v.y = v.x == 0 ? 1 : 0;
   if (m < 2) v.x = v.y = 0;
   return v;
-}
-
-// Hypervolume (2 objectives) after each complete trial, by trial number.
-std::vector<std::pair<std::int64_t, double>> hypervolume_trace(const View& v, const StudyRecord& study) {
-  std::vector<std::pair<std::int64_t, double>> out;
-  if (study.objectives.size() != 2 || v.complete.empty()) return out;
-  auto oriented = [&](const TrialRecord& t, std::size_t k) {
-    return study.objectives[k].direction == "maximize" ? -t.values[k] : t.values[k];
-  };
-  Eigen::Vector2d ref(-1e300, -1e300);
-  for (const auto& t : v.complete)
-    for (std::size_t k = 0; k < 2; ++k)
-      ref[static_cast<Eigen::Index>(k)] = std::max(ref[static_cast<Eigen::Index>(k)], oriented(t, k));
-  std::vector<TrialRecord> sorted = v.complete;
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.number < b.number; });
-  Eigen::MatrixXd pts(0, 2);
-  for (const auto& t : sorted) {
-    pts.conservativeResize(pts.rows() + 1, 2);
-    pts(pts.rows() - 1, 0) = oriented(t, 0);
-    pts(pts.rows() - 1, 1) = oriented(t, 1);
-    out.emplace_back(t.number, search::hypervolume_2d(pts, ref));
-  }
-  return out;
 }
 
 struct Axis {
@@ -263,30 +233,14 @@ std::string render_report(Storage& storage, const StudyRecord& study) {
     h << "<tr><td>best " << escape(study.objectives[v.y].name) << "</td><td>"
       << fmt::format("{:.5g}", v.complete[best].values[v.y]) << " (trial " << v.complete[best].number
       << ")</td></tr>";
-    if (m >= 2) {  // knee: the front point closest to the utopia point, objectives scaled to [0, 1]
-      std::vector<double> lo(m, 1e300), hi(m, -1e300);  // over the front, as `study export --pick knee`
+    if (m >= 2) {  // the knee as `study export --pick knee` finds it
+      std::vector<TrialRecord> front;
       for (std::size_t i = 0; i < v.complete.size(); ++i)
-        for (std::size_t k = 0; k < m && v.on_front[i]; ++k) {
-          const auto& t = v.complete[i];
-          const double x = study.objectives[k].direction == "maximize" ? t.values[k] : -t.values[k];
-          lo[k] = std::min(lo[k], x);
-          hi[k] = std::max(hi[k], x);
-        }
-      double best_d = 1e300;
-      std::int64_t knee = -1;
-      for (std::size_t i = 0; i < v.complete.size(); ++i) {
-        if (!v.on_front[i]) continue;
-        double d = 0;
-        for (std::size_t k = 0; k < m; ++k) {
-          const double x = study.objectives[k].direction == "maximize" ? v.complete[i].values[k]
-                                                                       : -v.complete[i].values[k];
-          const double u = hi[k] > lo[k] ? (x - lo[k]) / (hi[k] - lo[k]) : 1.0;
-          d += (1 - u) * (1 - u);
-        }
-        if (d < best_d) best_d = d, knee = v.complete[i].number;
-      }
-      if (knee >= 0)
+        if (v.on_front[i]) front.push_back(v.complete[i]);
+      if (const auto k = knee_index(front, study)) {
+        const auto knee = front[*k].number;
         labels[knee] += (labels.count(knee) && !labels[knee].empty() ? ", " : "") + std::string("knee");
+      }
     }
   }
   h << "</table>";
@@ -303,14 +257,14 @@ std::string render_report(Storage& storage, const StudyRecord& study) {
   }
 
   h << "<h2>Hypervolume by trial</h2>";
-  const auto trace = hypervolume_trace(v, study);
+  const auto trace = hypervolume_trace(v.complete, study);
   if (!trace.empty()) {
     std::vector<std::pair<double, double>> pts;
     for (const auto& [n, hv] : trace) pts.emplace_back(static_cast<double>(n), hv);
     h << line_plot("id=\"hypervolume\"", {pts}, {"hypervolume"}, "trial",
                    "hypervolume (reference: worst observed)");
   } else {
-    h << "<p>Needs two objectives and a complete trial.</p>";
+    h << "<p>Needs two or more objectives and a complete trial.</p>";
   }
 
   // Per-layer heat map of the Pareto-optimal configurations.

@@ -76,6 +76,52 @@ TEST_F(ParetoRandomTest, Hypervolume2dMatchesAGridCount) {
   }
 }
 
+// Independent computation for any number of objectives: inclusion-exclusion over every subset
+// of the points (the union of boxes [p, ref]; a subset's intersection is the box of its
+// componentwise maximum).
+double inclusion_exclusion(const Eigen::MatrixXd& p, const Eigen::VectorXd& ref) {
+  const auto n = static_cast<int>(p.rows());
+  double total = 0;
+  for (unsigned mask = 1; mask < (1u << n); ++mask) {
+    Eigen::RowVectorXd worst = Eigen::RowVectorXd::Constant(p.cols(), -1e300);
+    int size = 0;
+    for (int i = 0; i < n; ++i)
+      if (mask & (1u << i)) {
+        worst = worst.cwiseMax(p.row(i));
+        ++size;
+      }
+    const Eigen::ArrayXd side = (ref.transpose() - worst).array().max(0.0).transpose();
+    total += (size % 2 ? 1.0 : -1.0) * side.prod();
+  }
+  return total;
+}
+
+TEST(ParetoTest, HypervolumeHandComputedIn3d) {
+  // Reference (3,3,3): boxes of (1,1,2) = 2x2x1 = 4 and (2,2,1) = 1x1x2 = 2, overlapping in
+  // [2,3]^2 x [2,3] = 1: 5. A dominated point and one outside the box change nothing.
+  const auto p = rows({{1, 1, 2}, {2, 2, 1}, {2, 2, 2}, {0, 0, 3}});
+  EXPECT_DOUBLE_EQ(hypervolume_3d(p, Eigen::Vector3d(3, 3, 3)), 5.0);
+  EXPECT_DOUBLE_EQ(hypervolume(p, Eigen::Vector3d(3, 3, 3)), 5.0);
+  EXPECT_DOUBLE_EQ(hypervolume(Eigen::MatrixXd(0, 4), Eigen::Vector4d(1, 1, 1, 1)), 0.0);
+  EXPECT_DOUBLE_EQ(hypervolume(rows({{0.5}, {0.25}}), Eigen::VectorXd::Constant(1, 1.0)), 0.75);
+}
+
+TEST_F(ParetoRandomTest, HypervolumeMatchesInclusionExclusionIn2To5Objectives) {
+  std::uniform_int_distribution<int> coord(0, 9);  // ties and duplicates happen on this grid
+  for (int m = 2; m <= 5; ++m)
+    for (int trial = 0; trial < 15; ++trial) {
+      const int n = 3 + trial % 8;
+      Eigen::MatrixXd p(n, m);
+      for (int i = 0; i < n; ++i)
+        for (int k = 0; k < m; ++k) p(i, k) = coord(rng) / 2.0;
+      const Eigen::VectorXd ref = Eigen::VectorXd::Constant(m, 4.0);  // some points lie outside
+      const double expected = inclusion_exclusion(p, ref);
+      EXPECT_NEAR(hypervolume(p, ref), expected, 1e-9 * std::max(1.0, expected))
+          << m << " objectives, trial " << trial;
+      if (m == 3) EXPECT_NEAR(hypervolume_3d(p, ref), expected, 1e-9 * std::max(1.0, expected));
+    }
+}
+
 TEST_F(ParetoRandomTest, EveryFrontMemberIsUndominatedAndEveryOtherPointIsDominated) {
   std::normal_distribution<double> g;
   Eigen::MatrixXd p(60, 3);
