@@ -6,6 +6,8 @@ find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 # at OpenBLAS): Eigen's own kernels, built for baseline x86-64, are 5-10x slower at n = 500.
 find_package(BLAS REQUIRED)
 find_package(LAPACK REQUIRED)
+# Header-only Boost: the Sobol sequence of the initial design (boost/random/sobol.hpp).
+find_package(Boost 1.71 REQUIRED)
 # A plain find_package(NLopt) finds the C-only config first; the C++ one lives in nlopt_cxx.
 find_package(NLopt 2.7 REQUIRED CONFIG
   PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/cmake/nlopt_cxx NO_DEFAULT_PATH)

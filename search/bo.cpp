@@ -10,6 +10,7 @@
 #include "search/acquisition.h"
 #include "search/ehvi.h"
 #include "search/gp_fit.h"
+#include "search/sobol.h"
 
 namespace autopeft::search {
 
@@ -39,11 +40,23 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
   for (const auto& o : complete) seen.insert(o.params.dump());
   for (const auto& p : pending) seen.insert(p.dump());
   const int d = space.encoded_size();
+  const int dims = static_cast<int>(space.dimensions().size());
   const int init = options.initial_design >= 0
                        ? options.initial_design
-                       : std::max(5, std::min(2 * d, std::max(1, options.budget / 5)));
-  if (static_cast<int>(complete.size() + pending.size()) < init || complete.size() < 2)
+                       : std::max(5, std::min(2 * dims, std::max(1, options.budget / 5)));
+  if (static_cast<int>(complete.size() + pending.size()) < init || complete.size() < 2) {
+    if (options.initial_design_type == "sobol" && dims > 0) {
+      const ScrambledSobol design(dims, options.design_seed);
+      auto index = static_cast<std::uint64_t>(
+          options.design_index >= 0 ? options.design_index
+                                    : static_cast<std::int64_t>(complete.size() + pending.size()));
+      for (int step = 0; step < 1000; ++step, ++index) {
+        auto p = space.from_unit(design.point(index));
+        if (!seen.count(p.dump()) && (!options.feasible || options.feasible(p))) return p;
+      }
+    }
     return random_new(space, rng, seen, options.feasible);
+  }
 
   const std::size_t m = complete.front().values.size();
   const auto n = static_cast<Eigen::Index>(complete.size());

@@ -1,6 +1,7 @@
 #pragma once
 // One Bayesian-optimisation proposal, stateless given the history (the study stores it):
-//   - below the initial-design size (max(5, min(2d, budget/5)) unless set), a random point;
+//   - below the initial-design size (max(5, min(2d, budget/5)) unless set), the next point of a
+//     scrambled Sobol design (or a random point);
 //   - one objective: a GP (MAP hyper-parameters, warm-started) on the standardised outputs and
 //     log-EI over the best observation;
 //   - two objectives: a GP per objective and the exact expected hypervolume improvement
@@ -37,8 +38,14 @@ struct Observation {
 };
 
 struct BoOptions {
-  int initial_design = -1;  // -1: max(5, min(2d, budget / 5))
-  int budget = 100;         // the study's trial budget (for the initial design size)
+  int initial_design = -1;  // -1: max(5, min(2d, budget / 5)), d = the number of dimensions
+  // "sobol": the initial design is a scrambled Sobol sequence (search/sobol.h) seeded by
+  // design_seed, point design_index (the proposal count; -1: complete + pending points) first,
+  // stepping on past points that are infeasible or taken; "random": uniform random points.
+  std::string initial_design_type = "sobol";
+  std::uint64_t design_seed = 0;
+  std::int64_t design_index = -1;
+  int budget = 100;  // the study's trial budget (for the initial design size)
   int candidates = 1000;
   int local_steps = 40;
   std::string acquisition = "log_ei";    // one objective (and ParEGO's scalarisation)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <stdexcept>
 
 #include "core/errors.h"
 
@@ -242,11 +243,46 @@ nlohmann::json SearchSpace::decode(const Eigen::VectorXd& u) const {
   return p;
 }
 
+nlohmann::json SearchSpace::from_unit(const Eigen::VectorXd& q) const {
+  if (q.size() != static_cast<Eigen::Index>(dims_.size()))
+    throw std::invalid_argument("SearchSpace::from_unit: one coordinate per dimension");
+  auto share = [](double x, std::size_t n) {  // floor(x n), in [0, n - 1]
+    return std::min(n - 1, static_cast<std::size_t>(std::clamp(x, 0.0, 1.0) * static_cast<double>(n)));
+  };
+  nlohmann::json p = nlohmann::json::object();
+  for (std::size_t i = 0; i < dims_.size(); ++i) {
+    const auto& d = dims_[i];
+    const double x = std::clamp(q[static_cast<Eigen::Index>(i)], 0.0, 1.0);
+    if (!active(d, p)) continue;
+    switch (d.type) {
+      case DimType::real:
+        p[d.name] = d.log ? std::exp(std::log(d.low) + x * (std::log(d.high) - std::log(d.low)))
+                          : d.low + x * (d.high - d.low);
+        break;
+      case DimType::integer: {
+        // Equal shares of [low, high + 1) (log scale: of [log low, log(high + 1))), floored.
+        const double raw = d.log ? std::exp(std::log(d.low) + x * (std::log(d.high + 1) - std::log(d.low)))
+                                 : d.low + x * (d.high + 1 - d.low);
+        p[d.name] = static_cast<long long>(std::clamp(std::floor(raw), d.low, d.high));
+        break;
+      }
+      case DimType::ordinal: {
+        const double v = d.values[share(x, d.values.size())];
+        p[d.name] = v == std::floor(v) ? nlohmann::json(static_cast<long long>(v)) : nlohmann::json(v);
+        break;
+      }
+      case DimType::categorical: p[d.name] = d.choices[share(x, d.choices.size())]; break;
+      case DimType::boolean: p[d.name] = x >= 0.5; break;
+    }
+  }
+  return p;
+}
+
 nlohmann::json SearchSpace::sample(std::mt19937_64& rng) const {
   std::uniform_real_distribution<double> unit(0.0, 1.0);
-  Eigen::VectorXd u(encoded_size());
-  for (Eigen::Index i = 0; i < u.size(); ++i) u[i] = unit(rng);
-  return decode(u);
+  Eigen::VectorXd q(static_cast<Eigen::Index>(dims_.size()));
+  for (Eigen::Index i = 0; i < q.size(); ++i) q[i] = unit(rng);
+  return from_unit(q);
 }
 
 }  // namespace autopeft::search

@@ -47,7 +47,12 @@ class SearchSpace {
   void validate(const nlohmann::json& params, const std::string& where) const;
   Eigen::VectorXd encode(const nlohmann::json& params) const;
   nlohmann::json decode(const Eigen::VectorXd& u) const;
-  nlohmann::json sample(std::mt19937_64& rng) const;
+  // A point from one uniform coordinate in [0, 1) per dimension (dimensions().size() of them),
+  // each value equally likely: floats (log-)uniform, ints, ordinals and categories by equal
+  // shares, bools by halves. (decode() rounds to the nearest value, which would give the end
+  // values of an ordinal half the share of the others.) Inactive dimensions skip theirs.
+  nlohmann::json from_unit(const Eigen::VectorXd& q) const;
+  nlohmann::json sample(std::mt19937_64& rng) const;  // from_unit of uniform coordinates
 
  private:
   std::vector<Dimension> dims_;

@@ -75,6 +75,8 @@ std::optional<TrialRecord> start_new_proposal(Storage& storage, const StudyRecor
     search::BoOptions options;
     options.budget = static_cast<int>(spec.budget_trials.value_or(100));
     options.feasible = feasible;
+    options.design_seed = study.seed;
+    options.design_index = proposals;
     search::BoState state{storage.study_attr(study.id, "bo_state")};
     params = search::propose(space, complete, pending, seed, options, state);
     storage.set_study_attr(study.id, "bo_state", state.gp_params);

@@ -118,7 +118,9 @@ TEST_F(ParetoRandomTest, HypervolumeMatchesInclusionExclusionIn2To5Objectives) {
       const double expected = inclusion_exclusion(p, ref);
       EXPECT_NEAR(hypervolume(p, ref), expected, 1e-9 * std::max(1.0, expected))
           << m << " objectives, trial " << trial;
-      if (m == 3) EXPECT_NEAR(hypervolume_3d(p, ref), expected, 1e-9 * std::max(1.0, expected));
+      if (m == 3) {
+        EXPECT_NEAR(hypervolume_3d(p, ref), expected, 1e-9 * std::max(1.0, expected));
+      }
     }
 }
 
