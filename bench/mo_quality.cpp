@@ -30,6 +30,7 @@ using namespace autopeft::search;
 namespace {
 
 bool trace = false;
+bool give_reference = false;  // --given-reference: the BO knows the problem's reference point
 
 using Objectives = std::function<Eigen::Vector2d(const std::vector<double>&)>;
 
@@ -120,6 +121,9 @@ RunResult run(const Problem& problem, const std::string& sampler, std::uint64_t 
   BoState state;
   BoOptions options = base;
   options.budget = evaluations;
+  options.design_seed = seed;  // each seed its own scrambled Sobol design
+  if (give_reference)
+    options.reference = {-problem.ref[0], -problem.ref[1]};  // minimised -> larger is better
   std::mt19937_64 rng(seed);
   Eigen::MatrixXd f(evaluations, 2);
   RunResult r{0, 0, 0};
@@ -160,7 +164,12 @@ int main(int argc, char** argv) {
   app.add_option("--candidates", base.candidates, "BoOptions::candidates");
   app.add_option("--local-steps", base.local_steps, "BoOptions::local_steps");
   app.add_option("--initial-design", base.initial_design, "BoOptions::initial_design (-1: default)");
+  app.add_option("--reference-point", base.reference_point, "BoOptions::reference_point: observed or front");
+  app.add_option("--design", base.initial_design_type, "BoOptions::initial_design_type: sobol or random");
   app.add_flag("--trace", trace, "print every evaluation to stderr");
+  app.add_flag(
+      "--given-reference", give_reference,
+      "give the BO the problem's reference point (BoOptions::reference), as BoTorch's benchmarks do");
   CLI11_PARSE(app, argc, argv);
 
   const auto wanted = split(problems_arg);
@@ -200,10 +209,10 @@ int main(int argc, char** argv) {
   out["evaluations"] = evaluations;
   out["checkpoint"] = checkpoint;
   out["seeds"] = seeds;
-  out["bo_options"] = {{"initial_design", base.initial_design},
-                       {"candidates", base.candidates},
-                       {"local_steps", base.local_steps},
-                       {"multi_objective", base.multi_objective}};
+  out["bo_options"] = {{"initial_design", base.initial_design},   {"candidates", base.candidates},
+                       {"local_steps", base.local_steps},         {"multi_objective", base.multi_objective},
+                       {"reference_point", base.reference_point}, {"design", base.initial_design_type},
+                       {"given_reference", give_reference}};
   out["results"] = results;
   std::cout << out.dump() << std::endl;
   return 0;

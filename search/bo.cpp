@@ -10,6 +10,7 @@
 #include "search/acquisition.h"
 #include "search/ehvi.h"
 #include "search/gp_fit.h"
+#include "search/pareto.h"
 #include "search/sobol.h"
 
 namespace autopeft::search {
@@ -126,17 +127,36 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
     // Exact 2-objective EHVI in the standardised (minimised) space; the reference point is the
     // worst observation of each objective less 10 % of its range (as BoTorch infers one).
     Eigen::MatrixXd front(n, 2);
-    Eigen::Vector2d ref;
+    Eigen::Vector2d ref, given;
     for (std::size_t k = 0; k < 2; ++k) {
       Eigen::VectorXd y(n);
       for (Eigen::Index i = 0; i < n; ++i) y[i] = complete[static_cast<std::size_t>(i)].values[k];
       auto [gp, ys] = surrogate(y, k == 0 ? "ehvi.0" : "ehvi.1");
       front.col(static_cast<Eigen::Index>(k)) = -ys;  // larger is better -> minimise
-      const double worst = front.col(static_cast<Eigen::Index>(k)).maxCoeff();
-      const double best = front.col(static_cast<Eigen::Index>(k)).minCoeff();
-      ref[static_cast<Eigen::Index>(k)] = worst + 0.1 * std::max(1e-9, worst - best);
+      if (options.reference.size() == 2 && !std::isnan(options.reference[k])) {  // as the GP's outputs
+        const double mean = y.mean();
+        const double sd =
+            std::max(1e-12, std::sqrt((y.array() - mean).square().sum() / std::max<Eigen::Index>(1, n - 1)));
+        given[static_cast<Eigen::Index>(k)] = -(options.reference[k] - mean) / sd;
+      }
       gps.push_back(std::move(gp));
     }
+    // The reference point: the worst of each objective (over every observation, or over the
+    // non-dominated ones: the front's nadir, as BoTorch's infer_reference_point) plus 10 % of
+    // that objective's range over the same points.
+    Eigen::MatrixXd basis = front;
+    if (options.reference_point == "front") {
+      const auto idx = pareto_front(front);
+      basis.resize(static_cast<Eigen::Index>(idx.size()), 2);
+      for (std::size_t i = 0; i < idx.size(); ++i)
+        basis.row(static_cast<Eigen::Index>(i)) = front.row(idx[i]);
+    }
+    for (Eigen::Index k = 0; k < 2; ++k) {
+      const double worst = basis.col(k).maxCoeff(), best = basis.col(k).minCoeff();
+      ref[k] = worst + 0.1 * std::max(1e-9, worst - best);
+    }
+    for (Eigen::Index k = 0; k < 2 && options.reference.size() == 2; ++k)
+      if (!std::isnan(options.reference[static_cast<std::size_t>(k)])) ref[k] = given[k];
     score = [&, front, ref](const Eigen::MatrixXd& U) {
       Eigen::VectorXd m0, v0, m1, v1, out(U.rows());
       gps[0]->predict(U, m0, v0);  // one batched prediction per objective

@@ -50,6 +50,13 @@ struct BoOptions {
   int local_steps = 40;
   std::string acquisition = "log_ei";    // one objective (and ParEGO's scalarisation)
   std::string multi_objective = "ehvi";  // two objectives: "ehvi" (exact) or "parego"; more: ParEGO
+  // EHVI's reference point: "observed" (the worst observation of each objective) or "front"
+  // (the nadir of the observed front), each less 10 % of the range of the points it comes from.
+  std::string reference_point = "observed";
+  // A reference point given by the user (one value per objective, oriented like the
+  // observations: larger is better), used instead of the inferred one; empty, or NaN for an
+  // objective: infer that coordinate.
+  std::vector<double> reference;
   // GP hyper-parameter fits: with at most full_fit_below observations every proposal fits fully
   // (random restarts; cheap there); beyond, a full fit every full_fit_every new observations and,
   // between them, a fit warm-started from the stored parameters of at most warm_fit_evaluations

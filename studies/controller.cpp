@@ -77,6 +77,16 @@ std::optional<TrialRecord> start_new_proposal(Storage& storage, const StudyRecor
     options.feasible = feasible;
     options.design_seed = study.seed;
     options.design_index = proposals;
+    // EHVI's reference point: the spec's, objective by objective; for params_percent under a
+    // params_percent_max constraint, that budget (nothing above it can be proposed anyway).
+    options.reference.assign(study.objectives.size(), std::nan(""));
+    for (std::size_t k = 0; k < study.objectives.size(); ++k) {
+      double r = k < spec.references.size() ? spec.references[k] : std::nan("");
+      if (std::isnan(r) && problem && study.objectives[k].name == "params_percent" &&
+          problem->constraints().params_percent_max > 0)
+        r = problem->constraints().params_percent_max;
+      options.reference[k] = study.objectives[k].direction == "maximize" ? r : -r;
+    }
     search::BoState state{storage.study_attr(study.id, "bo_state")};
     params = search::propose(space, complete, pending, seed, options, state);
     storage.set_study_attr(study.id, "bo_state", state.gp_params);

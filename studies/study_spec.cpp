@@ -1,5 +1,6 @@
 #include "studies/study_spec.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -61,7 +62,17 @@ StudySpec StudySpec::from_json(const nlohmann::json& j, const std::string& sourc
         throw_user_error(where + ".direction", "'" + dir + "' is not minimize or maximize");
       if (!names.insert(o["name"].get<std::string>()).second)
         throw_user_error(where, "objective named twice");
+      for (const auto& [key, value] : o.items())
+        if (key != "name" && key != "direction" && key != "reference")
+          throw_user_error(where + "." + key, "unknown key (name, direction, reference)");
+      double reference = std::nan("");
+      if (o.contains("reference")) {
+        if (!o["reference"].is_number() || !std::isfinite(o["reference"].get<double>()))
+          throw_user_error(where + ".reference", "must be a finite number");
+        reference = o["reference"].get<double>();
+      }
       s.objectives.push_back({o["name"].get<std::string>(), dir});
+      s.references.push_back(reference);
     }
   } else if (s.runner == "external") {
     throw_user_error(source + ": objectives", "required for an external study");
@@ -70,7 +81,10 @@ StudySpec StudySpec::from_json(const nlohmann::json& j, const std::string& sourc
     if (!s.space.is_array() && !peft::is_space_preset(s.space.get<std::string>()))
       peft::space_preset(s.space.get<std::string>(), {});  // the unknown-preset error
     const auto task = trainer::TaskSpec::from_file(s.definition["task"].get<std::string>());
-    if (s.objectives.empty()) s.objectives = {{task.metric, "maximize"}, {"params_percent", "minimize"}};
+    if (s.objectives.empty()) {
+      s.objectives = {{task.metric, "maximize"}, {"params_percent", "minimize"}};
+      s.references.assign(2, std::nan(""));
+    }
     for (std::size_t i = 0; i < s.objectives.size(); ++i) {
       const auto& n = s.objectives[i].name;
       if (n != task.metric && n != "params_percent" && n != "trainable" && n != "stored")

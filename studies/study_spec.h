@@ -23,6 +23,9 @@ struct StudySpec {
   std::string runner = "trainer";  // "trainer" or "external"
   nlohmann::json space;            // preset name or custom list
   std::vector<Objective> objectives;
+  // Per objective: the hypervolume reference point the BO's EHVI uses ("reference" in the
+  // spec's objective, in the objective's own units); NaN: inferred from the observations.
+  std::vector<double> references;
   std::string sampler = "gp";  // "gp" or "random"
   std::optional<std::int64_t> budget_trials;
   std::optional<double> budget_hours;

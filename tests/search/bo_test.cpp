@@ -118,5 +118,32 @@ TEST(BayesOptTest, PendingPointsGetDifferentProposalsAndNothingRepeats) {
   }
 }
 
+// A given reference point enters EHVI in the GP's standardised scale: giving the point the BO
+// would infer (the worst observation less 10 % of the range, per objective) proposes the same;
+// a far one (or one coordinate of it) proposes something else.
+TEST(BayesOptTest, AGivenReferencePointIsTheInferredOneInTheObjectivesUnits) {
+  std::vector<Observation> history;
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 12; ++i) {
+    const auto p = kBox.sample(rng);
+    history.push_back({p, {-branin(p), -std::abs(p["a"].get<double>() - 2.0)}});
+  }
+  std::vector<double> inferred;
+  for (std::size_t k = 0; k < 2; ++k) {
+    double lo = 1e300, hi = -1e300;
+    for (const auto& o : history) lo = std::min(lo, o.values[k]), hi = std::max(hi, o.values[k]);
+    inferred.push_back(lo - 0.1 * (hi - lo));
+  }
+  BoOptions o;
+  BoState s1, s2, s3, s4;
+  const auto plain = propose(kBox, history, {}, 7, o, s1);
+  o.reference = inferred;
+  EXPECT_EQ(propose(kBox, history, {}, 7, o, s2), plain);
+  o.reference = {std::nan(""), inferred[1]};  // NaN: that coordinate inferred
+  EXPECT_EQ(propose(kBox, history, {}, 7, o, s3), plain);
+  o.reference = {inferred[0] - 500.0, inferred[1]};
+  EXPECT_NE(propose(kBox, history, {}, 7, o, s4), plain);
+}
+
 }  // namespace
 }  // namespace autopeft::search

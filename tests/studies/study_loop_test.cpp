@@ -482,3 +482,33 @@ TEST(StudyLoopTest, DifferentSeedsProposeDifferentPoints) {
 
 }  // namespace
 }  // namespace autopeft::studies
+
+namespace autopeft::studies {
+namespace {
+
+TEST(StudySpecTest, ObjectiveReferencesAreReadAndCheckedByName) {
+  const auto base =
+      R"({"study": "r", "runner": "external", "space": [{"name": "x", "type": "float", "low": 0, "high": 1}],
+    "objectives": [{"name": "f1", "direction": "minimize", "reference": 1.5}, {"name": "f2"}]})"_json;
+  const auto spec = StudySpec::from_json(base, "spec.json", "/");
+  ASSERT_EQ(spec.references.size(), 2u);
+  EXPECT_DOUBLE_EQ(spec.references[0], 1.5);
+  EXPECT_TRUE(std::isnan(spec.references[1]));
+  auto error_of = [&](const nlohmann::json& objective) -> std::string {
+    auto j = base;
+    j["objectives"][1] = objective;
+    try {
+      StudySpec::from_json(j, "spec.json", "/");
+    } catch (const UserError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(error_of({{"name", "f2"}, {"reference", "high"}}).find("spec.json: objectives[1].reference"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"name", "f2"}, {"refrence", 2}}).find("objectives[1].refrence: unknown key"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace autopeft::studies
