@@ -119,7 +119,8 @@ int main(int argc, char** argv) {
       finals.push_back(r.hv_final);
       checks.push_back(r.hv_checkpoint);
       secs.push_back(r.seconds);
-      std::cerr << sampler << " seed " << s << ": hv " << r.hv_final << " (" << r.seconds << " s)" << std::endl;
+      std::cerr << sampler << " seed " << s << ": hv " << r.hv_final << " (" << r.seconds << " s)"
+                << std::endl;
     }
     auto mean = [](const std::vector<double>& v) {
       double t = 0;
@@ -132,8 +133,10 @@ int main(int argc, char** argv) {
       for (double x : v) t += (x - m) * (x - m);
       return v.size() > 1 ? std::sqrt(t / static_cast<double>(v.size() - 1)) : 0.0;
     };
-    results[sampler] = {{"hv_mean", mean(finals)},         {"hv_std", sd(finals)},
-                        {"hv", finals},                    {"hv_mean_at_checkpoint", mean(checks)},
+    results[sampler] = {{"hv_mean", mean(finals)},
+                        {"hv_std", sd(finals)},
+                        {"hv", finals},
+                        {"hv_mean_at_checkpoint", mean(checks)},
                         {"seconds_per_run", mean(secs)}};
   }
   nlohmann::ordered_json out;

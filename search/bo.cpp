@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <random>
 #include <set>
@@ -222,22 +223,54 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
     scored.emplace_back(values[static_cast<Eigen::Index>(c)], std::move(candidates[c]));
   std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   scored.resize(std::min<std::size_t>(5, scored.size()));
-  std::normal_distribution<double> step(0.0, 0.05);
-  auto best_pair = scored.front();
-  for (auto& [value, p] : scored) {
-    for (int s = 0; s < options.local_steps; ++s) {
-      Eigen::VectorXd u = space.encode(p);
-      for (Eigen::Index i = 0; i < u.size(); ++i) u[i] = std::clamp(u[i] + step(rng), 0.0, 1.0);
-      auto q = space.decode(u);
-      if (seen.count(q.dump()) || (options.feasible && !options.feasible(q))) continue;
-      const double v = score(space.encode(q).transpose())[0];
-      if (v > value) {
-        value = v;
-        p = q;
+  // Local search over neighbours (one dimension one step: SearchSpace::neighbour) from the best
+  // five candidates and from up to five observed non-dominated points (AutoPEFT restarts near its
+  // Pareto points); every step scores one neighbour per start in one batch and keeps improvements.
+  auto starts = scored;
+  {
+    Eigen::MatrixXd minimised(n, static_cast<Eigen::Index>(m));
+    for (Eigen::Index i = 0; i < n; ++i)
+      for (std::size_t k = 0; k < m; ++k)
+        minimised(i, static_cast<Eigen::Index>(k)) = -complete[static_cast<std::size_t>(i)].values[k];
+    auto front = pareto_front(minimised);
+    std::shuffle(front.begin(), front.end(), rng);
+    for (std::size_t i = 0; i < front.size() && i < 5; ++i)
+      starts.emplace_back(-std::numeric_limits<double>::infinity(),
+                          complete[static_cast<std::size_t>(front[i])].params);
+  }
+  // With float dimensions, each start also tries a joint move: every encoded coordinate by
+  // N(0, 0.05^2), decoded (a single coordinate at a time is slow on smooth continuous problems).
+  const bool joint = std::any_of(space.dimensions().begin(), space.dimensions().end(),
+                                 [](const Dimension& dim) { return dim.type == DimType::real; });
+  std::normal_distribution<double> jiggle(0.0, 0.05);
+  for (int s = 0; s < options.local_steps; ++s) {
+    std::vector<std::size_t> which;
+    std::vector<nlohmann::json> moves;
+    auto consider = [&](std::size_t i, nlohmann::json q) {
+      if (seen.count(q.dump()) || (options.feasible && !options.feasible(q))) return;
+      which.push_back(i);
+      moves.push_back(std::move(q));
+    };
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+      consider(i, space.neighbour(starts[i].second, rng));
+      if (joint) {
+        Eigen::VectorXd u = space.encode(starts[i].second);
+        for (Eigen::Index k = 0; k < u.size(); ++k) u[k] = std::clamp(u[k] + jiggle(rng), 0.0, 1.0);
+        consider(i, space.decode(u));
       }
     }
-    if (value > best_pair.first) best_pair = {value, p};
+    if (moves.empty()) continue;
+    Eigen::MatrixXd M(static_cast<Eigen::Index>(moves.size()), d);
+    for (std::size_t i = 0; i < moves.size(); ++i)
+      M.row(static_cast<Eigen::Index>(i)) = space.encode(moves[i]).transpose();
+    const Eigen::VectorXd v = score(M);
+    for (std::size_t i = 0; i < moves.size(); ++i)
+      if (v[static_cast<Eigen::Index>(i)] > starts[which[i]].first)
+        starts[which[i]] = {v[static_cast<Eigen::Index>(i)], std::move(moves[i])};
   }
+  auto best_pair = scored.front();
+  for (const auto& start : starts)  // observed starts that never moved keep -inf (and are taken)
+    if (start.first > best_pair.first) best_pair = start;
   return best_pair.second;
 }
 

@@ -13,8 +13,8 @@
 //     believer), so parallel workers get different proposals; no proposal repeats an evaluated
 //     or pending point;
 //   - the acquisition is maximised over 1,000 random candidates (predicted in one batch), then a
-//     local search from the best five (Gaussian steps in the encoded space, decoded to admissible
-//     values);
+//     local search over neighbours (one dimension one step) from the best five and from up to five
+//     observed non-dominated points;
 //   - hyper-parameters: full fits for small histories, amortised beyond (BoOptions).
 // Every random choice comes from the seed given, so a proposal is reproducible.
 #include <Eigen/Core>

@@ -243,39 +243,96 @@ nlohmann::json SearchSpace::decode(const Eigen::VectorXd& u) const {
   return p;
 }
 
+namespace {
+// One dimension's value from a uniform coordinate, every value an equal share.
+nlohmann::json value_from_unit(const Dimension& d, double x) {
+  x = std::clamp(x, 0.0, 1.0);
+  auto share = [x](std::size_t n) {  // floor(x n), in [0, n - 1]
+    return std::min(n - 1, static_cast<std::size_t>(x * static_cast<double>(n)));
+  };
+  switch (d.type) {
+    case DimType::real:
+      return d.log ? std::exp(std::log(d.low) + x * (std::log(d.high) - std::log(d.low)))
+                   : d.low + x * (d.high - d.low);
+    case DimType::integer: {
+      // Equal shares of [low, high + 1) (log scale: of [log low, log(high + 1))), floored.
+      const double raw = d.log ? std::exp(std::log(d.low) + x * (std::log(d.high + 1) - std::log(d.low)))
+                               : d.low + x * (d.high + 1 - d.low);
+      return static_cast<long long>(std::clamp(std::floor(raw), d.low, d.high));
+    }
+    case DimType::ordinal: {
+      const double v = d.values[share(d.values.size())];
+      return v == std::floor(v) ? nlohmann::json(static_cast<long long>(v)) : nlohmann::json(v);
+    }
+    case DimType::categorical: return d.choices[share(d.choices.size())];
+    case DimType::boolean: return x >= 0.5;
+  }
+  return nullptr;
+}
+}  // namespace
+
 nlohmann::json SearchSpace::from_unit(const Eigen::VectorXd& q) const {
   if (q.size() != static_cast<Eigen::Index>(dims_.size()))
     throw std::invalid_argument("SearchSpace::from_unit: one coordinate per dimension");
-  auto share = [](double x, std::size_t n) {  // floor(x n), in [0, n - 1]
-    return std::min(n - 1, static_cast<std::size_t>(std::clamp(x, 0.0, 1.0) * static_cast<double>(n)));
-  };
   nlohmann::json p = nlohmann::json::object();
-  for (std::size_t i = 0; i < dims_.size(); ++i) {
-    const auto& d = dims_[i];
-    const double x = std::clamp(q[static_cast<Eigen::Index>(i)], 0.0, 1.0);
-    if (!active(d, p)) continue;
-    switch (d.type) {
-      case DimType::real:
-        p[d.name] = d.log ? std::exp(std::log(d.low) + x * (std::log(d.high) - std::log(d.low)))
-                          : d.low + x * (d.high - d.low);
-        break;
-      case DimType::integer: {
-        // Equal shares of [low, high + 1) (log scale: of [log low, log(high + 1))), floored.
-        const double raw = d.log ? std::exp(std::log(d.low) + x * (std::log(d.high + 1) - std::log(d.low)))
-                                 : d.low + x * (d.high + 1 - d.low);
-        p[d.name] = static_cast<long long>(std::clamp(std::floor(raw), d.low, d.high));
-        break;
-      }
-      case DimType::ordinal: {
-        const double v = d.values[share(x, d.values.size())];
-        p[d.name] = v == std::floor(v) ? nlohmann::json(static_cast<long long>(v)) : nlohmann::json(v);
-        break;
-      }
-      case DimType::categorical: p[d.name] = d.choices[share(x, d.choices.size())]; break;
-      case DimType::boolean: p[d.name] = x >= 0.5; break;
+  for (std::size_t i = 0; i < dims_.size(); ++i)
+    if (active(dims_[i], p)) p[dims_[i].name] = value_from_unit(dims_[i], q[static_cast<Eigen::Index>(i)]);
+  return p;
+}
+
+nlohmann::json SearchSpace::neighbour(const nlohmann::json& params, std::mt19937_64& rng) const {
+  std::vector<std::size_t> movable;
+  for (std::size_t i = 0; i < dims_.size(); ++i)
+    if (params.contains(dims_[i].name)) movable.push_back(i);
+  if (movable.empty()) return params;
+  const auto& d = dims_[movable[std::uniform_int_distribution<std::size_t>(0, movable.size() - 1)(rng)]];
+  nlohmann::json q = params;
+  auto step = [&](long long at, long long count) {  // an adjacent index in [0, count)
+    if (count < 2) return at;
+    if (at <= 0) return 1LL;
+    if (at >= count - 1) return count - 2;
+    return std::bernoulli_distribution(0.5)(rng) ? at + 1 : at - 1;
+  };
+  switch (d.type) {
+    case DimType::real: {
+      std::normal_distribution<double> g(0.0, 0.1);
+      const double x = params[d.name].get<double>();
+      q[d.name] = d.log ? std::exp(std::clamp(std::log(x) + g(rng) * (std::log(d.high) - std::log(d.low)),
+                                              std::log(d.low), std::log(d.high)))
+                        : std::clamp(x + g(rng) * (d.high - d.low), d.low, d.high);
+      break;
+    }
+    case DimType::integer: {
+      const auto x = params[d.name].get<long long>(), low = static_cast<long long>(d.low);
+      q[d.name] = low + step(x - low, static_cast<long long>(d.high) - low + 1);
+      break;
+    }
+    case DimType::ordinal: {
+      const double x = params[d.name].get<double>();
+      const auto at = std::lower_bound(d.values.begin(), d.values.end(), x - 1e-12) - d.values.begin();
+      const double v = d.values[static_cast<std::size_t>(step(at, static_cast<long long>(d.values.size())))];
+      q[d.name] = v == std::floor(v) ? nlohmann::json(static_cast<long long>(v)) : nlohmann::json(v);
+      break;
+    }
+    case DimType::categorical: {
+      const auto cur = std::find(d.choices.begin(), d.choices.end(), params[d.name].get<std::string>());
+      auto k = std::uniform_int_distribution<std::size_t>(0, d.choices.size() - 2)(rng);
+      if (cur != d.choices.end() && k >= static_cast<std::size_t>(cur - d.choices.begin())) ++k;
+      q[d.name] = d.choices[k];
+      break;
+    }
+    case DimType::boolean: q[d.name] = !params[d.name].get<bool>(); break;
+  }
+  // Activity may have changed downstream of the moved dimension.
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  for (const auto& e : dims_) {
+    if (!active(e, q)) {
+      q.erase(e.name);
+    } else if (!q.contains(e.name)) {
+      q[e.name] = value_from_unit(e, unit(rng));
     }
   }
-  return p;
+  return q;
 }
 
 nlohmann::json SearchSpace::sample(std::mt19937_64& rng) const {

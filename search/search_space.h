@@ -53,6 +53,11 @@ class SearchSpace {
   // values of an ordinal half the share of the others.) Inactive dimensions skip theirs.
   nlohmann::json from_unit(const Eigen::VectorXd& q) const;
   nlohmann::json sample(std::mt19937_64& rng) const;  // from_unit of uniform coordinates
+  // A neighbour of `params`: one active dimension, chosen uniformly, moves one step (ints and
+  // ordinals to an adjacent value, a bool flips, a categorical takes another choice, a float moves
+  // by N(0, (range/10)^2), on the log scale where "log"); dimensions that become active get a
+  // uniform value, those that become inactive are dropped.
+  nlohmann::json neighbour(const nlohmann::json& params, std::mt19937_64& rng) const;
 
  private:
   std::vector<Dimension> dims_;

@@ -100,5 +100,38 @@ TEST_F(SobolTest, ProposeTakesTheInitialDesignFromTheSobolSequence) {
   }
 }
 
+// Neighbours move one dimension one step and stay admissible; activity follows the move.
+TEST_F(SobolTest, NeighboursMoveOneDimensionOneStep) {
+  const auto space = SearchSpace::from_json(
+      nlohmann::json::parse(R"([{"name": "s", "type": "ordinal", "values": [0, 1, 2, 4, 8]},
+        {"name": "k", "type": "int", "low": 1, "high": 4}, {"name": "c", "type": "categorical", "choices": ["a", "b", "c"]},
+        {"name": "x", "type": "float", "low": 0, "high": 1},
+        {"name": "on", "type": "bool"}, {"name": "r", "type": "int", "low": 1, "high": 16, "active_if": {"on": true}}])"),
+      "t");
+  const std::vector<double> s_values = {0, 1, 2, 4, 8};
+  for (int trial = 0; trial < 300; ++trial) {
+    const auto p = space.sample(rng);
+    const auto q = space.neighbour(p, rng);
+    space.validate(q, "neighbour");
+    int changed = 0;
+    for (const auto& [key, value] : p.items())
+      if (!q.contains(key) || q[key] != value) ++changed;
+    if (p["on"] == q["on"]) {
+      EXPECT_EQ(changed, 1) << p.dump() << " -> " << q.dump();
+      EXPECT_EQ(q.size(), p.size());
+    } else {
+      EXPECT_EQ(q.contains("r"), q["on"].get<bool>());  // r appears or goes with its switch
+    }
+    if (p["s"] != q["s"]) {  // adjacent ordinal values
+      const auto a = std::find(s_values.begin(), s_values.end(), p["s"].get<double>());
+      const auto b = std::find(s_values.begin(), s_values.end(), q["s"].get<double>());
+      EXPECT_EQ(std::abs(a - b), 1);
+    }
+    if (p["k"] != q["k"]) {
+      EXPECT_EQ(std::abs(p["k"].get<int>() - q["k"].get<int>()), 1);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace autopeft::search
