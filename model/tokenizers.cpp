@@ -1,5 +1,7 @@
 #include "model/tokenizers.h"
 
+#include "model/format/bpe.h"
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -82,8 +84,14 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir, const EncoderC
     t->set_model_max_length(tokenizer_max_length(dir, config));
     return t;
   }
-  throw_user_error(dir, "no tokenizer for model_type '" + config.model_type +
-                            "' yet (RoBERTa's byte-level BPE comes with the GPT-2 work); use --input-ids");
+  if (config.model_type == "roberta") {
+    for (const char* f : {"vocab.json", "merges.txt"})
+      if (!fs::exists(fs::path(dir) / f))
+        throw_user_error(
+            dir, std::string("a RoBERTa model folder needs ") + f + " for its byte-level BPE tokenizer");
+    return ByteLevelBpe::roberta_from_dir(dir, limit);
+  }
+  throw_user_error(dir, "no tokenizer for model_type '" + config.model_type + "' yet; use --input-ids");
 }
 
 }  // namespace autopeft::model

@@ -134,8 +134,9 @@ nlohmann::json export_run(RunResult& run, const PreparedTask& prepared, const Tr
                                       "model config");
     model::save_encoder(dir, run.model->model(), config_json);
     // The tokenizer goes with the weights, so that the folder is a model folder of its own.
-    for (const char* f : {"vocab.txt", "sentencepiece.bpe.model", "tokenizer.model", "spiece.model",
-                          "tokenizer_config.json", "special_tokens_map.json"}) {
+    for (const char* f :
+         {"vocab.txt", "vocab.json", "merges.txt", "sentencepiece.bpe.model", "tokenizer.model",
+          "spiece.model", "tokenizer_config.json", "special_tokens_map.json"}) {
       const auto from = std::filesystem::path(prepared.model_dir()) / f;
       if (std::filesystem::exists(from))
         std::filesystem::copy_file(from, std::filesystem::path(dir) / f,

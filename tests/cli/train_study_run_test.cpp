@@ -82,6 +82,19 @@ TEST_F(TrainStudyIntegrationTest, TrainPrintsSeedStatisticsAndWritesEveryExport)
   EXPECT_NE(r.err.find("learning_rat"), std::string::npos) << r.err;
 }
 
+// A RoBERTa folder with a byte-level BPE tokenizer trains like the BERT one, and its full
+// fine-tuning export is a model folder of its own (tokenizer files included).
+TEST_F(TrainStudyIntegrationTest, RobertaWithByteLevelBpeTrainsAndExports) {
+  autopeft::testing::write_tiny_roberta(tmp / "roberta");
+  const auto out = (tmp / "rob").string();
+  auto r = run_command(exe() + " train --model '" + (tmp / "roberta").string() + "' --task '" + task +
+                       "' --config full --epochs 6 --lr 0.001 --progress quiet --out '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GT(last_json_line(r.out)["mean"].get<double>(), 0.75) << r.out;  // "good" is one piece: easy
+  for (const char* f : {"vocab.json", "merges.txt", "config.json", "model.safetensors"})
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(out) / "seed-0" / "model" / f)) << f;
+}
+
 // Selection on the held-out split, then one evaluation on the whole dev set (40 examples).
 TEST_F(TrainStudyIntegrationTest, TestOnDevEvaluatesTheSelectedModelOnTheDevSet) {
   const auto out = (tmp / "out").string();

@@ -5,8 +5,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 
 #include "model/encoder_task.h"
+#include "model/format/bpe.h"
 #include "model/format/model_config.h"
 
 namespace autopeft::testing {
@@ -36,6 +38,51 @@ void write_tiny_bert(const std::filesystem::path& dir, int layers, int hidden) {
                               {"hidden_act", "gelu"}};
   torch::manual_seed(1234);
   const auto config = model::parse_encoder_config(cfg, "tiny");
+  model::EncoderForTask m(config, model::HeadKind::none, 0);
+  model::save_encoder(dir.string(), m, cfg);
+}
+
+void write_tiny_roberta(const std::filesystem::path& dir, int layers, int hidden) {
+  std::filesystem::create_directories(dir);
+  nlohmann::json vocab = {{"<s>", 0}, {"<pad>", 1}, {"</s>", 2}, {"<unk>", 3}};
+  std::int64_t id = 4;
+  for (const auto& b : model::ByteLevelBpe::byte_encoder()) vocab[b] = id++;
+  std::ofstream merges(dir / "merges.txt");
+  merges << "#version: 0.2\n";
+  std::set<std::pair<std::string, std::string>> written;
+  for (const auto& w : tiny_words())
+    for (const std::string& word : {w, std::string("\u0120") + w}) {
+      // Symbols of the word: its first character (Ġ is two bytes of UTF-8), then one per letter.
+      const std::size_t first = word.rfind("\u0120", 0) == 0 ? 2 : 1;
+      std::string prefix = word.substr(0, first);
+      for (std::size_t i = first; i < word.size(); ++i) {
+        const std::string next(1, word[i]);
+        if (written.insert({prefix, next}).second) merges << prefix << " " << next << "\n";
+        prefix += next;
+        if (!vocab.contains(prefix)) vocab[prefix] = id++;
+      }
+    }
+  for (const auto& w : tiny_words())  // the spaced word from the two pieces the rules above leave
+    if (written.insert({"\u0120", w}).second) merges << "\u0120 " << w << "\n";
+  merges.close();
+  vocab["<mask>"] = id++;
+  std::ofstream(dir / "vocab.json") << vocab.dump();
+  const nlohmann::json cfg = {{"model_type", "roberta"},
+                              {"architectures", {"RobertaModel"}},
+                              {"vocab_size", id},
+                              {"hidden_size", hidden},
+                              {"num_hidden_layers", layers},
+                              {"num_attention_heads", 4},
+                              {"intermediate_size", 2 * hidden},
+                              {"max_position_embeddings", 66},
+                              {"type_vocab_size", 1},
+                              {"pad_token_id", 1},
+                              {"bos_token_id", 0},
+                              {"eos_token_id", 2},
+                              {"layer_norm_eps", 1e-5},
+                              {"hidden_act", "gelu"}};
+  torch::manual_seed(4321);
+  const auto config = model::parse_encoder_config(cfg, "tiny roberta");
   model::EncoderForTask m(config, model::HeadKind::none, 0);
   model::save_encoder(dir.string(), m, cfg);
 }

@@ -13,6 +13,11 @@ const std::vector<std::string>& tiny_words();
 // Writes config.json, model.safetensors (random, seeded) and vocab.txt into `dir`.
 void write_tiny_bert(const std::filesystem::path& dir, int layers = 2, int hidden = 32);
 
+// A random RoBERTa folder (config.json, model.safetensors) with a byte-level BPE tokenizer
+// (vocab.json, merges.txt): every byte, and merges that make each tiny word (with and without its
+// leading space) one piece.
+void write_tiny_roberta(const std::filesystem::path& dir, int layers = 2, int hidden = 32);
+
 // Writes train.tsv / dev.tsv (header "sentence\tlabel") and task.json into `dir`: sentences of
 // 3-8 random words; label "pos" when the sentence holds "good", else "neg" (balanced).
 // Returns the task file. `type` "classification" or "token-classification" (then CoNLL files:
