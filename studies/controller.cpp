@@ -75,6 +75,8 @@ std::optional<TrialRecord> start_new_proposal(Storage& storage, const StudyRecor
     search::BoOptions options;
     options.budget = static_cast<int>(spec.budget_trials.value_or(100));
     options.feasible = feasible;
+    options.initial_design = spec.initial_design;
+    options.initial_design_type = spec.design;
     options.design_seed = study.seed;
     options.design_index = proposals;
     // EHVI's reference point: the spec's, objective by objective; for params_percent under a

@@ -99,9 +99,23 @@ StudySpec StudySpec::from_json(const nlohmann::json& j, const std::string& sourc
     }
   }
   if (j.contains("sampler")) {
-    s.sampler = j["sampler"].value("type", std::string("gp"));
+    const auto& sj = j["sampler"];
+    if (!sj.is_object())
+      throw_user_error(source + ": sampler", "must be an object such as {\"type\": \"gp\"}");
+    for (const auto& [key, value] : sj.items())
+      if (key != "type" && key != "initial_design" && key != "design")
+        throw_user_error(source + ": sampler." + key, "unknown key (type, initial_design, design)");
+    s.sampler = sj.value("type", std::string("gp"));
     if (s.sampler != "gp" && s.sampler != "random")
       throw_user_error(source + ": sampler.type", "'" + s.sampler + "' is not gp or random");
+    if (sj.contains("initial_design")) {
+      if (!sj["initial_design"].is_number_integer() || sj["initial_design"].get<std::int64_t>() < 0)
+        throw_user_error(source + ": sampler.initial_design", "must be a whole number >= 0");
+      s.initial_design = static_cast<int>(sj["initial_design"].get<std::int64_t>());
+    }
+    s.design = sj.value("design", std::string("sobol"));
+    if (s.design != "sobol" && s.design != "random")
+      throw_user_error(source + ": sampler.design", "'" + s.design + "' is not sobol or random");
   }
   if (j.contains("budget")) {
     const auto& b = j["budget"];

@@ -27,6 +27,10 @@ struct StudySpec {
   // spec's objective, in the objective's own units); NaN: inferred from the observations.
   std::vector<double> references;
   std::string sampler = "gp";  // "gp" or "random"
+  // GP sampler: points of the initial design (-1: max(5, min(2d, budget/5))) and its kind
+  // ("sobol": scrambled Sobol; "random"). Spec: "sampler": {"type": "gp", "initial_design": 10}.
+  int initial_design = -1;
+  std::string design = "sobol";
   std::optional<std::int64_t> budget_trials;
   std::optional<double> budget_hours;
   std::uint64_t seed = 0;

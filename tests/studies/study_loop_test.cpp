@@ -510,5 +510,30 @@ TEST(StudySpecTest, ObjectiveReferencesAreReadAndCheckedByName) {
             std::string::npos);
 }
 
+TEST(StudySpecTest, SamplerOptionsAreReadAndChecked) {
+  auto j =
+      R"({"study": "r", "runner": "external", "space": [{"name": "x", "type": "float", "low": 0, "high": 1}],
+    "objectives": [{"name": "f1"}], "sampler": {"type": "gp", "initial_design": 3, "design": "random"}})"_json;
+  auto spec = StudySpec::from_json(j, "spec.json", "/");
+  EXPECT_EQ(spec.initial_design, 3);
+  EXPECT_EQ(spec.design, "random");
+  j["sampler"] = {{"type", "gp"}};
+  spec = StudySpec::from_json(j, "spec.json", "/");
+  EXPECT_EQ(spec.initial_design, -1);
+  EXPECT_EQ(spec.design, "sobol");
+  for (const auto& [bad, named] : std::vector<std::pair<nlohmann::json, std::string>>{
+           {{{"type", "gp"}, {"initial_design", -2}}, "sampler.initial_design"},
+           {{{"type", "gp"}, {"design", "lhs"}}, "sampler.design"},
+           {{{"type", "gp"}, {"candidates", 5}}, "sampler.candidates: unknown key"}}) {
+    j["sampler"] = bad;
+    try {
+      StudySpec::from_json(j, "spec.json", "/");
+      ADD_FAILURE() << bad.dump();
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find(named), std::string::npos) << e.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace autopeft::studies
