@@ -166,6 +166,8 @@ int main(int argc, char** argv) {
   app.add_option("--initial-design", base.initial_design, "BoOptions::initial_design (-1: default)");
   app.add_option("--reference-point", base.reference_point, "BoOptions::reference_point: observed or front");
   app.add_option("--design", base.initial_design_type, "BoOptions::initial_design_type: sobol or random");
+  app.add_option("--output-transform", base.output_transform,
+                 "BoOptions::output_transform: standardize or copula");
   app.add_flag("--trace", trace, "print every evaluation to stderr");
   app.add_flag(
       "--given-reference", give_reference,
@@ -209,10 +211,11 @@ int main(int argc, char** argv) {
   out["evaluations"] = evaluations;
   out["checkpoint"] = checkpoint;
   out["seeds"] = seeds;
-  out["bo_options"] = {{"initial_design", base.initial_design},   {"candidates", base.candidates},
-                       {"local_steps", base.local_steps},         {"multi_objective", base.multi_objective},
-                       {"reference_point", base.reference_point}, {"design", base.initial_design_type},
-                       {"given_reference", give_reference}};
+  out["bo_options"] = {
+      {"initial_design", base.initial_design},   {"candidates", base.candidates},
+      {"local_steps", base.local_steps},         {"multi_objective", base.multi_objective},
+      {"reference_point", base.reference_point}, {"design", base.initial_design_type},
+      {"given_reference", give_reference},       {"output_transform", base.output_transform}};
   out["results"] = results;
   std::cout << out.dump() << std::endl;
   return 0;

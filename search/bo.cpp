@@ -11,6 +11,7 @@
 #include "search/acquisition.h"
 #include "search/ehvi.h"
 #include "search/gp_fit.h"
+#include "search/output_transform.h"
 #include "search/pareto.h"
 #include "search/sobol.h"
 
@@ -70,10 +71,7 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
   // One surrogate per target: a GP on the standardised values, warm-started from the stored
   // hyper-parameters, with pending points as Kriging-believer observations.
   auto surrogate = [&](const Eigen::VectorXd& y, const std::string& key) {
-    const double mean = y.mean();
-    const double sd =
-        std::max(1e-12, std::sqrt((y.array() - mean).square().sum() / std::max<Eigen::Index>(1, n - 1)));
-    const Eigen::VectorXd ys = (y.array() - mean) / sd;
+    const Eigen::VectorXd ys = OutputTransform(options.output_transform, y)(y);
     auto gp = std::make_unique<GaussianProcess>(KernelType::matern52, d);
     bool warm = false;
     if (state.gp_params.contains(key)) {
@@ -133,13 +131,10 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
       Eigen::VectorXd y(n);
       for (Eigen::Index i = 0; i < n; ++i) y[i] = complete[static_cast<std::size_t>(i)].values[k];
       auto [gp, ys] = surrogate(y, k == 0 ? "ehvi.0" : "ehvi.1");
-      front.col(static_cast<Eigen::Index>(k)) = -ys;  // larger is better -> minimise
-      if (options.reference.size() == 2 && !std::isnan(options.reference[k])) {  // as the GP's outputs
-        const double mean = y.mean();
-        const double sd =
-            std::max(1e-12, std::sqrt((y.array() - mean).square().sum() / std::max<Eigen::Index>(1, n - 1)));
-        given[static_cast<Eigen::Index>(k)] = -(options.reference[k] - mean) / sd;
-      }
+      front.col(static_cast<Eigen::Index>(k)) = -ys;                           // larger is better -> minimise
+      if (options.reference.size() == 2 && !std::isnan(options.reference[k]))  // as the GP's outputs
+        given[static_cast<Eigen::Index>(k)] =
+            -OutputTransform(options.output_transform, y)(options.reference[k]);
       gps.push_back(std::move(gp));
     }
     // The reference point: the worst of each objective (over every observation, or over the

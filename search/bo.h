@@ -48,7 +48,10 @@ struct BoOptions {
   int budget = 100;  // the study's trial budget (for the initial design size)
   int candidates = 1000;
   int local_steps = 40;
-  std::string acquisition = "log_ei";    // one objective (and ParEGO's scalarisation)
+  std::string acquisition = "log_ei";  // one objective (and ParEGO's scalarisation)
+  // Each objective's values before its GP: "standardize" or "copula" (AutoPEFT's normal copula,
+  // search/output_transform.h).
+  std::string output_transform = "standardize";
   std::string multi_objective = "ehvi";  // two objectives: "ehvi" (exact) or "parego"; more: ParEGO
   // EHVI's reference point: "observed" (the worst observation of each objective) or "front"
   // (the nadir of the observed front), each less 10 % of the range of the points it comes from.

@@ -77,6 +77,7 @@ std::optional<TrialRecord> start_new_proposal(Storage& storage, const StudyRecor
     options.feasible = feasible;
     options.initial_design = spec.initial_design;
     options.initial_design_type = spec.design;
+    options.output_transform = spec.output_transform;
     options.design_seed = study.seed;
     options.design_index = proposals;
     // EHVI's reference point: the spec's, objective by objective; for params_percent under a

@@ -103,8 +103,9 @@ StudySpec StudySpec::from_json(const nlohmann::json& j, const std::string& sourc
     if (!sj.is_object())
       throw_user_error(source + ": sampler", "must be an object such as {\"type\": \"gp\"}");
     for (const auto& [key, value] : sj.items())
-      if (key != "type" && key != "initial_design" && key != "design")
-        throw_user_error(source + ": sampler." + key, "unknown key (type, initial_design, design)");
+      if (key != "type" && key != "initial_design" && key != "design" && key != "output_transform")
+        throw_user_error(source + ": sampler." + key,
+                         "unknown key (type, initial_design, design, output_transform)");
     s.sampler = sj.value("type", std::string("gp"));
     if (s.sampler != "gp" && s.sampler != "random")
       throw_user_error(source + ": sampler.type", "'" + s.sampler + "' is not gp or random");
@@ -116,6 +117,10 @@ StudySpec StudySpec::from_json(const nlohmann::json& j, const std::string& sourc
     s.design = sj.value("design", std::string("sobol"));
     if (s.design != "sobol" && s.design != "random")
       throw_user_error(source + ": sampler.design", "'" + s.design + "' is not sobol or random");
+    s.output_transform = sj.value("output_transform", std::string("standardize"));
+    if (s.output_transform != "standardize" && s.output_transform != "copula")
+      throw_user_error(source + ": sampler.output_transform",
+                       "'" + s.output_transform + "' is not standardize or copula");
   }
   if (j.contains("budget")) {
     const auto& b = j["budget"];

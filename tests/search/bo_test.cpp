@@ -1,4 +1,5 @@
 #include "search/bo.h"
+#include "search/output_transform.h"
 #include "search/pareto.h"
 
 #include <gtest/gtest.h>
@@ -143,6 +144,39 @@ TEST(BayesOptTest, AGivenReferencePointIsTheInferredOneInTheObjectivesUnits) {
   EXPECT_EQ(propose(kBox, history, {}, 7, o, s3), plain);
   o.reference = {inferred[0] - 500.0, inferred[1]};
   EXPECT_NE(propose(kBox, history, {}, 7, o, s4), plain);
+}
+
+TEST(OutputTransformTest, CopulaAndStandardizeByHand) {
+  EXPECT_NEAR(normal_quantile(0.975), 1.959963984540054, 1e-12);
+  EXPECT_NEAR(normal_quantile(0.5), 0.0, 1e-15);
+  Eigen::VectorXd y(4);
+  y << 3, 1, 2, 2;
+  const OutputTransform copula("copula", y);
+  // ECDF: 1 -> 1/4, 2 -> 3/4 (ties share the upper rank), 3 -> 1 (clamped to 0.9999).
+  EXPECT_NEAR(copula(1.0), -0.6744897501960817, 1e-12);
+  EXPECT_NEAR(copula(2.0), 0.6744897501960817, 1e-12);
+  EXPECT_NEAR(copula(3.0), normal_quantile(0.9999), 1e-12);
+  EXPECT_NEAR(copula(0.0), normal_quantile(1e-4), 1e-12);  // a reference below every observation
+  EXPECT_NEAR(copula(2.5), 0.6744897501960817, 1e-12);
+  const OutputTransform standardize("standardize", y);  // mean 2, sample sd sqrt(2/3)
+  EXPECT_NEAR(standardize(3.0), 1.0 / std::sqrt(2.0 / 3.0), 1e-12);
+  EXPECT_THROW(OutputTransform("log", y), std::invalid_argument);
+}
+
+TEST(BayesOptTest, CopulaProposalsAreReproducibleAndAdmissible) {
+  std::vector<Observation> history;
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 10; ++i) {
+    const auto p = kBox.sample(rng);
+    history.push_back({p, {-branin(p), -std::abs(p["a"].get<double>())}});
+  }
+  BoOptions o;
+  o.output_transform = "copula";
+  o.reference = {-300.0, -10.0};
+  BoState a, b;
+  const auto first = propose(kBox, history, {}, 11, o, a);
+  kBox.validate(first, "copula proposal");
+  EXPECT_EQ(propose(kBox, history, {}, 11, o, b), first);
 }
 
 }  // namespace

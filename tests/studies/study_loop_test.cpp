@@ -524,6 +524,7 @@ TEST(StudySpecTest, SamplerOptionsAreReadAndChecked) {
   for (const auto& [bad, named] : std::vector<std::pair<nlohmann::json, std::string>>{
            {{{"type", "gp"}, {"initial_design", -2}}, "sampler.initial_design"},
            {{{"type", "gp"}, {"design", "lhs"}}, "sampler.design"},
+           {{{"type", "gp"}, {"output_transform", "log"}}, "sampler.output_transform"},
            {{{"type", "gp"}, {"candidates", 5}}, "sampler.candidates: unknown key"}}) {
     j["sampler"] = bad;
     try {
