@@ -121,18 +121,19 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
   std::function<Eigen::VectorXd(const Eigen::MatrixXd&)> score;
   std::vector<std::unique_ptr<GaussianProcess>> gps;
   std::unique_ptr<AcquisitionFunction> acq;
-  const bool ehvi = m == 2 && options.multi_objective == "ehvi";
+  const bool ehvi = m >= 2 && options.multi_objective == "ehvi";
   if (ehvi) {
-    // Exact 2-objective EHVI in the standardised (minimised) space; the reference point is the
-    // worst observation of each objective less 10 % of its range (as BoTorch infers one).
-    Eigen::MatrixXd front(n, 2);
-    Eigen::Vector2d ref, given;
-    for (std::size_t k = 0; k < 2; ++k) {
+    // EHVI in the transformed (minimised) space: exact for two objectives, Monte Carlo beyond.
+    const auto M = static_cast<Eigen::Index>(m);
+    Eigen::MatrixXd front(n, M);
+    Eigen::VectorXd ref(M), given(M);
+    const bool has_given = options.reference.size() == m;
+    for (std::size_t k = 0; k < m; ++k) {
       Eigen::VectorXd y(n);
       for (Eigen::Index i = 0; i < n; ++i) y[i] = complete[static_cast<std::size_t>(i)].values[k];
-      auto [gp, ys] = surrogate(y, k == 0 ? "ehvi.0" : "ehvi.1");
-      front.col(static_cast<Eigen::Index>(k)) = -ys;                           // larger is better -> minimise
-      if (options.reference.size() == 2 && !std::isnan(options.reference[k]))  // as the GP's outputs
+      auto [gp, ys] = surrogate(y, "ehvi." + std::to_string(k));
+      front.col(static_cast<Eigen::Index>(k)) = -ys;       // larger is better -> minimise
+      if (has_given && !std::isnan(options.reference[k]))  // as the GP's outputs
         given[static_cast<Eigen::Index>(k)] =
             -OutputTransform(options.output_transform, y)(options.reference[k]);
       gps.push_back(std::move(gp));
@@ -143,23 +144,33 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
     Eigen::MatrixXd basis = front;
     if (options.reference_point == "front") {
       const auto idx = pareto_front(front);
-      basis.resize(static_cast<Eigen::Index>(idx.size()), 2);
+      basis.resize(static_cast<Eigen::Index>(idx.size()), M);
       for (std::size_t i = 0; i < idx.size(); ++i)
         basis.row(static_cast<Eigen::Index>(i)) = front.row(idx[i]);
     }
-    for (Eigen::Index k = 0; k < 2; ++k) {
+    for (Eigen::Index k = 0; k < M; ++k) {
       const double worst = basis.col(k).maxCoeff(), best = basis.col(k).minCoeff();
       ref[k] = worst + 0.1 * std::max(1e-9, worst - best);
+      if (has_given && !std::isnan(options.reference[static_cast<std::size_t>(k)])) ref[k] = given[k];
     }
-    for (Eigen::Index k = 0; k < 2 && options.reference.size() == 2; ++k)
-      if (!std::isnan(options.reference[static_cast<std::size_t>(k)])) ref[k] = given[k];
-    score = [&, front, ref](const Eigen::MatrixXd& U) {
-      Eigen::VectorXd m0, v0, m1, v1, out(U.rows());
-      gps[0]->predict(U, m0, v0);  // one batched prediction per objective
-      gps[1]->predict(U, m1, v1);
+    // Monte Carlo: the same standard normal draws for every candidate (common random numbers).
+    Eigen::MatrixXd normals(m == 2 ? 0 : options.mc_samples, M);
+    std::normal_distribution<double> standard;
+    for (Eigen::Index r = 0; r < normals.rows(); ++r)
+      for (Eigen::Index k = 0; k < M; ++k) normals(r, k) = standard(rng);
+    score = [&, front, ref, normals, M](const Eigen::MatrixXd& U) {
+      Eigen::MatrixXd mean(U.rows(), M), sd(U.rows(), M);
+      for (Eigen::Index k = 0; k < M; ++k) {  // one batched prediction per objective
+        Eigen::VectorXd mu, var;
+        gps[static_cast<std::size_t>(k)]->predict(U, mu, var);
+        mean.col(k) = -mu;
+        sd.col(k) = var.cwiseMax(0.0).cwiseSqrt();
+      }
+      Eigen::VectorXd out(U.rows());
       for (Eigen::Index i = 0; i < U.rows(); ++i)
-        out[i] = ehvi_2d(front, ref, Eigen::Vector2d(-m0[i], -m1[i]),
-                         Eigen::Vector2d(std::sqrt(std::max(0.0, v0[i])), std::sqrt(std::max(0.0, v1[i]))));
+        out[i] = M == 2 ? ehvi_2d(front, ref.head<2>(), mean.row(i).transpose().head<2>(),
+                                  sd.row(i).transpose().head<2>())
+                        : ehvi_mc(front, ref, mean.row(i).transpose(), sd.row(i).transpose(), normals);
       return out;
     };
   } else {

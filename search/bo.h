@@ -6,9 +6,11 @@
 //     log-EI over the best observation;
 //   - two objectives: a GP per objective and the exact expected hypervolume improvement
 //     (search/ehvi.h) over the observed front, reference point inferred from the observations;
-//   - more objectives (or multi_objective = "parego"): ParEGO (Knowles 2006): a random weight
-//     vector from the simplex, the augmented Chebyshev scalarisation of the objectives normalised
-//     to [0, 1], a GP on it and log-EI (NEHVI is not built yet);
+//   - more objectives: Monte-Carlo EHVI over independent per-objective GPs (search/ehvi.h;
+//     the observed front taken as it is: not yet BoTorch's noisy NEHVI);
+//   - multi_objective = "parego": ParEGO (Knowles 2006): a random weight vector from the
+//     simplex, the augmented Chebyshev scalarisation of the objectives normalised to [0, 1], a GP
+//     on it and log-EI;
 //   - pending points (running trials) enter as fantasies at the posterior mean (Kriging
 //     believer), so parallel workers get different proposals; no proposal repeats an evaluated
 //     or pending point;
@@ -52,7 +54,10 @@ struct BoOptions {
   // Each objective's values before its GP: "standardize" or "copula" (AutoPEFT's normal copula,
   // search/output_transform.h).
   std::string output_transform = "standardize";
-  std::string multi_objective = "ehvi";  // two objectives: "ehvi" (exact) or "parego"; more: ParEGO
+  // "ehvi": exact EHVI for two objectives, Monte-Carlo EHVI (mc_samples common normal draws)
+  // for more; "parego": ParEGO's random Chebyshev scalarisation with log-EI.
+  std::string multi_objective = "ehvi";
+  int mc_samples = 128;
   // EHVI's reference point: "observed" (the worst observation of each objective) or "front"
   // (the nadir of the observed front), each less 10 % of the range of the points it comes from.
   std::string reference_point = "observed";

@@ -18,6 +18,14 @@ namespace autopeft::search {
 double ehvi_2d(const Eigen::MatrixXd& front, const Eigen::Vector2d& reference, const Eigen::Vector2d& mu,
                const Eigen::Vector2d& sigma);
 
+// Monte-Carlo EHVI for any number of objectives (minimisation), independent Gaussians per
+// objective: the mean over the rows of `normals` (S x m standard normal draws, fixed by the
+// caller so that candidates are compared on common random numbers) of the hypervolume that
+// z = mu + sigma o normal_s adds to `front` (points not strictly inside the reference box and
+// dominated points are dropped first). search/pareto.h's exact hypervolume does the volumes.
+double ehvi_mc(const Eigen::MatrixXd& front, const Eigen::VectorXd& reference, const Eigen::VectorXd& mu,
+               const Eigen::VectorXd& sigma, const Eigen::MatrixXd& normals);
+
 // E[(c - z)+] for z ~ N(mu, sigma^2).
 double expected_shortfall_below(double c, double mu, double sigma);
 

@@ -60,5 +60,34 @@ TEST(EhviTest, MatchesMonteCarloOnARandomFront) {
   }
 }
 
+// The Monte-Carlo EHVI against the exact 2-objective formula, and in 3-D against the average of
+// hypervolume improvements computed point by point (a deterministic point: sigma 0).
+TEST(EhviTest, MonteCarloEhviAgreesWithTheExactOneAndWithDeterministicPoints) {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> g;
+  Eigen::MatrixXd normals(40000, 2);
+  for (Eigen::Index r = 0; r < normals.rows(); ++r) normals.row(r) << g(rng), g(rng);
+  Eigen::MatrixXd front(4, 2);
+  front << 0.1, 0.9, 0.3, 0.6, 0.6, 0.35, 0.9, 0.1;
+  const Eigen::Vector2d ref(1.2, 1.1);
+  for (const auto& [mu, sd] : std::vector<std::pair<Eigen::Vector2d, Eigen::Vector2d>>{
+           {{0.4, 0.4}, {0.2, 0.3}}, {{0.0, 1.0}, {0.5, 0.1}}, {{0.8, 0.8}, {0.05, 0.05}}}) {
+    const double exact = ehvi_2d(front, ref, mu, sd);
+    EXPECT_NEAR(ehvi_mc(front, ref, mu, sd, normals), exact, 0.02 * exact + 1e-4) << mu.transpose();
+  }
+  Eigen::MatrixXd front3(3, 3);
+  front3 << 0.2, 0.5, 0.8, 0.5, 0.2, 0.5, 0.8, 0.8, 0.1;
+  const Eigen::Vector3d ref3(1, 1, 1), z(0.3, 0.3, 0.3);
+  Eigen::MatrixXd with(4, 3);
+  with << front3, z.transpose();
+  const double improvement = hypervolume(with, ref3) - hypervolume(front3, ref3);
+  EXPECT_GT(improvement, 0.0);
+  EXPECT_NEAR(ehvi_mc(front3, ref3, z, Eigen::Vector3d::Zero(), Eigen::MatrixXd::Zero(5, 3)), improvement,
+              1e-12);
+  EXPECT_EQ(ehvi_mc(front3, ref3, Eigen::Vector3d(0.9, 0.9, 0.9), Eigen::Vector3d::Zero(),
+                    Eigen::MatrixXd::Zero(3, 3)),
+            0.0);  // dominated
+}
+
 }  // namespace
 }  // namespace autopeft::search
