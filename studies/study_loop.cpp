@@ -1,5 +1,11 @@
 #include "studies/study_loop.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <stdexcept>
+
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -104,13 +110,38 @@ std::int64_t requeue_stale(Storage& storage, const StudyRecord& study, const std
   return n;
 }
 
+bool worker_alive(const std::string& worker) {
+  const auto colon = worker.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 >= worker.size()) return false;
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0 || worker.substr(0, colon) != host) return false;
+  const std::string pid_text = worker.substr(colon + 1);
+  if (pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9) return false;
+  const auto pid = static_cast<pid_t>(std::stol(pid_text));
+  if (pid <= 0 || pid == getpid()) return false;
+  return kill(pid, 0) == 0 || errno == EPERM;
+}
+
 LoopReport run_study(Storage& storage, const StudyRecord& study, TrialRunner& runner,
                      const LoopOptions& options) {
   const auto spec = StudySpec::from_definition(study.definition);
   LoopReport report;
   if (options.resume) {
-    // Every RUNNING trial of this study belongs to a dead process (a single-worker resume).
-    const auto stale = storage.fail_stale(study.id, -1e9, epoch_seconds() + 1e9);
+    // RUNNING trials left by a dead process fail at once, without the grace period. A worker of
+    // this host ("host:pid") whose process is alive keeps its trial (`study resume` beside live
+    // `autopeft worker`s); any other worker counts as dead, as a resume after a crash asserts.
+    std::vector<TrialRecord> stale;
+    for (auto t : storage.trials(study.id)) {
+      if (t.state != TrialState::running || worker_alive(t.worker)) continue;
+      try {
+        storage.finish_trial(t.id, TrialState::failed, {}, "stale");
+      } catch (const std::logic_error&) {  // it finished meanwhile
+        continue;
+      }
+      t.state = TrialState::failed;
+      t.reason = "stale";
+      stale.push_back(std::move(t));
+    }
     report.requeued += requeue_stale(storage, study, stale, options.retries);
   }
   int failures_in_a_row = 0;

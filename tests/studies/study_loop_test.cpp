@@ -1,6 +1,9 @@
 #include "studies/study_loop.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
@@ -158,6 +161,42 @@ TEST(StudyLoopTest, ResumeFailsRunningTrialsAndRunsTheirConfigurationAgain) {
   EXPECT_EQ(trials[1].proposal, -1);  // enqueued, not proposed
   EXPECT_EQ(trials[1].worker, "worker");
   EXPECT_EQ(count_state(trials, TrialState::complete), 3);
+}
+
+// A live worker of this host keeps its trial through a resume; a dead one's fails and reruns.
+TEST(StudyLoopTest, ResumeLeavesTheTrialsOfLiveWorkersOfThisHostRunning) {
+  TempDir tmp;
+  SqliteStorage st((tmp / "s.db").string());
+  const auto study = make_study(st, spec_json("live", 4));
+  char host[256] = {};
+  ASSERT_EQ(gethostname(host, sizeof(host) - 1), 0);
+  const pid_t child = fork();  // a live process: sleeps until killed
+  if (child == 0) {
+    pause();
+    _exit(0);
+  }
+  const pid_t gone = fork();  // a dead one
+  if (gone == 0) _exit(0);
+  waitpid(gone, nullptr, 0);
+  const auto live = ask(st, study, std::string(host) + ":" + std::to_string(child));
+  const auto dead = ask(st, study, std::string(host) + ":" + std::to_string(gone));
+  EXPECT_TRUE(worker_alive(live.worker));
+  EXPECT_FALSE(worker_alive(dead.worker));
+  EXPECT_FALSE(worker_alive("otherhost:" + std::to_string(child)));
+  EXPECT_FALSE(worker_alive("w1"));
+
+  SyntheticRunner runner;
+  LoopOptions o;
+  o.resume = true;
+  const auto report = run_study(st, study, runner, o);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  EXPECT_EQ(report.requeued, 1);
+  const auto trials = st.trials(study.id);
+  EXPECT_EQ(trials[static_cast<std::size_t>(live.number)].state, TrialState::running);
+  EXPECT_EQ(trials[static_cast<std::size_t>(dead.number)].state, TrialState::failed);
+  EXPECT_EQ(trials[static_cast<std::size_t>(dead.number)].reason, "stale");
+  EXPECT_EQ(runner.seen_params.at(0), dead.params);  // the dead one's configuration ran again first
 }
 
 TEST(StudyLoopTest, WithoutResumeAFreshRunningTrialIsLeftAlone) {
