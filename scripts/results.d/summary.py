@@ -184,6 +184,14 @@ def task_section(name, title, data, out):
         w("")
 
 
+def scrub(obj, work, repo):
+    """The JSON with this machine's paths made relative (the work folder as .results/)."""
+    text = json.dumps(obj, indent=1)
+    for path, name in ((os.path.abspath(work), '.results'), (os.path.abspath(repo), '.')):
+        text = text.replace(path + '/', name + '/').replace(path, name)
+    return text
+
+
 def main():
     exe, work, repo = sys.argv[1:4]
     docs = os.path.join(repo, "docs")
@@ -196,7 +204,7 @@ def main():
     if os.path.exists(os.path.join(work, "backbone", "model", "pretraining.json")):
         bb = backbone_summary(work)
         with open(os.path.join(res, "backbone.json"), "w") as f:
-            json.dump(bb, f, indent=1)
+            f.write(scrub(bb, work, repo))
         out += ["## Backbone\n",
                 f"A {bb['layers']}-layer encoder, hidden {bb['hidden']}, {bb['heads']} heads, FFN {bb['ffn']}, "
                 f"{bb['vocab']:,}-piece case-folded sentencepiece vocabulary: {bb['parameters']:,} parameters "
@@ -221,7 +229,7 @@ def main():
             for pick in PICKS:
                 data["final"][f"{s}-{pick}"] = final_summary(os.path.join(base, "final", f"{s}-{pick}"))
         with open(os.path.join(res, name + ".json"), "w") as f:
-            json.dump(data, f, indent=1)
+            f.write(scrub(data, work, repo))
         task_section(name, title, data, out)
         notes = os.path.join(res, name + ".md")
         if os.path.exists(notes):
