@@ -6,6 +6,7 @@
 #include <memory>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "core/errors.h"
 #include "search/acquisition.h"
@@ -16,8 +17,6 @@
 #include "search/sobol.h"
 
 namespace autopeft::search {
-
-namespace {}  // namespace
 
 nlohmann::json random_new(const SearchSpace& space, std::mt19937_64& rng, const std::set<std::string>& seen,
                           const std::function<bool(const nlohmann::json&)>& feasible) {
@@ -32,8 +31,6 @@ nlohmann::json random_new(const SearchSpace& space, std::mt19937_64& rng, const 
     throw_user_error("constraints", "10,000 random points of the search space all break the constraints");
   throw SpaceExhausted("search space: no configuration is left that was not evaluated or pending");
 }
-
-namespace {}  // namespace
 
 nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>& complete,
                        const std::vector<nlohmann::json>& pending, std::uint64_t seed,
@@ -71,7 +68,8 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
   // One surrogate per target: a GP on the standardised values, warm-started from the stored
   // hyper-parameters, with pending points as Kriging-believer observations.
   auto surrogate = [&](const Eigen::VectorXd& y, const std::string& key) {
-    const Eigen::VectorXd ys = OutputTransform(options.output_transform, y)(y);
+    OutputTransform transform(options.output_transform, y);
+    const Eigen::VectorXd ys = transform(y);
     auto gp = std::make_unique<GaussianProcess>(KernelType::matern52, d);
     bool warm = false;
     if (state.gp_params.contains(key)) {
@@ -114,7 +112,7 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
       }
       gp->fit(Xp, yp);
     }
-    return std::make_pair(std::move(gp), ys);
+    return std::make_tuple(std::move(gp), ys, std::move(transform));
   };
 
   // The acquisition of every row of U (encoded points).
@@ -131,11 +129,10 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
     for (std::size_t k = 0; k < m; ++k) {
       Eigen::VectorXd y(n);
       for (Eigen::Index i = 0; i < n; ++i) y[i] = complete[static_cast<std::size_t>(i)].values[k];
-      auto [gp, ys] = surrogate(y, "ehvi." + std::to_string(k));
+      auto [gp, ys, transform] = surrogate(y, "ehvi." + std::to_string(k));
       front.col(static_cast<Eigen::Index>(k)) = -ys;       // larger is better -> minimise
       if (has_given && !std::isnan(options.reference[k]))  // as the GP's outputs
-        given[static_cast<Eigen::Index>(k)] =
-            -OutputTransform(options.output_transform, y)(options.reference[k]);
+        given[static_cast<Eigen::Index>(k)] = -transform(options.reference[k]);
       gps.push_back(std::move(gp));
     }
     // The reference point: the worst of each objective (over every observation, or over the
@@ -158,7 +155,8 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
     std::normal_distribution<double> standard;
     for (Eigen::Index r = 0; r < normals.rows(); ++r)
       for (Eigen::Index k = 0; k < M; ++k) normals(r, k) = standard(rng);
-    score = [&, front, ref, normals, M](const Eigen::MatrixXd& U) {
+    auto mc = std::make_shared<const MonteCarloEhvi>(front, ref, std::move(normals));
+    score = [&, front, ref, mc, M](const Eigen::MatrixXd& U) {
       Eigen::MatrixXd mean(U.rows(), M), sd(U.rows(), M);
       for (Eigen::Index k = 0; k < M; ++k) {  // one batched prediction per objective
         Eigen::VectorXd mu, var;
@@ -170,7 +168,7 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
       for (Eigen::Index i = 0; i < U.rows(); ++i)
         out[i] = M == 2 ? ehvi_2d(front, ref.head<2>(), mean.row(i).transpose().head<2>(),
                                   sd.row(i).transpose().head<2>())
-                        : ehvi_mc(front, ref, mean.row(i).transpose(), sd.row(i).transpose(), normals);
+                        : (*mc)(mean.row(i).transpose(), sd.row(i).transpose());
       return out;
     };
   } else {
@@ -202,7 +200,7 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
         y[i] = -(worst + 0.05 * total);
       }
     }
-    auto [gp, ys] = surrogate(y, m == 1 ? "single" : "parego");
+    auto [gp, ys, transform] = surrogate(y, m == 1 ? "single" : "parego");
     gps.push_back(std::move(gp));
     acq = make_acquisition(options.acquisition, {gps.front().get(), ys.maxCoeff(), nullptr});
     score = [&](const Eigen::MatrixXd& U) {

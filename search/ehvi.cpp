@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "search/pareto.h"
@@ -44,36 +45,42 @@ double ehvi_2d(const Eigen::MatrixXd& front, const Eigen::Vector2d& reference, c
   return total;
 }
 
-double ehvi_mc(const Eigen::MatrixXd& front, const Eigen::VectorXd& reference, const Eigen::VectorXd& mu,
-               const Eigen::VectorXd& sigma, const Eigen::MatrixXd& normals) {
-  const auto m = reference.size();
+MonteCarloEhvi::MonteCarloEhvi(const Eigen::MatrixXd& front, const Eigen::VectorXd& reference,
+                               Eigen::MatrixXd normals)
+    : reference_(reference), normals_(std::move(normals)) {
   std::vector<Eigen::Index> inside;
   for (Eigen::Index i = 0; i < front.rows(); ++i)
     if ((front.row(i).transpose().array() < reference.array()).all()) inside.push_back(i);
-  Eigen::MatrixXd kept(static_cast<Eigen::Index>(inside.size()) + 1, m);
+  Eigen::MatrixXd candidates(static_cast<Eigen::Index>(inside.size()), reference.size());
   for (std::size_t i = 0; i < inside.size(); ++i)
-    kept.row(static_cast<Eigen::Index>(i)) = front.row(inside[i]);
-  Eigen::MatrixXd base = kept.topRows(static_cast<Eigen::Index>(inside.size()));
-  if (base.rows() > 0) {
-    const auto keep = pareto_front(base);
-    Eigen::MatrixXd f(static_cast<Eigen::Index>(keep.size()) + 1, m);
-    for (std::size_t i = 0; i < keep.size(); ++i) f.row(static_cast<Eigen::Index>(i)) = base.row(keep[i]);
-    kept = f;
-    base = kept.topRows(kept.rows() - 1);
-  }
-  const double hv0 = hypervolume(base, reference);
+    candidates.row(static_cast<Eigen::Index>(i)) = front.row(inside[i]);
+  const auto keep = candidates.rows() > 0 ? pareto_front(candidates) : std::vector<int>{};
+  base_.resize(static_cast<Eigen::Index>(keep.size()), reference.size());
+  for (std::size_t i = 0; i < keep.size(); ++i) base_.row(static_cast<Eigen::Index>(i)) = candidates.row(keep[i]);
+  hv0_ = hypervolume(base_, reference_);
+}
+
+double MonteCarloEhvi::operator()(const Eigen::VectorXd& mu, const Eigen::VectorXd& sigma) const {
+  if (normals_.rows() == 0) return 0.0;
+  Eigen::MatrixXd with(base_.rows() + 1, base_.cols());
+  with.topRows(base_.rows()) = base_;
   double total = 0;
-  for (Eigen::Index s = 0; s < normals.rows(); ++s) {
-    const Eigen::VectorXd z = mu.array() + sigma.array() * normals.row(s).transpose().array();
-    if (!(z.array() < reference.array()).all()) continue;
+  for (Eigen::Index s = 0; s < normals_.rows(); ++s) {
+    const Eigen::VectorXd z = mu.array() + sigma.array() * normals_.row(s).transpose().array();
+    if (!(z.array() < reference_.array()).all()) continue;
     bool dominated = false;
-    for (Eigen::Index i = 0; i < base.rows() && !dominated; ++i)
-      dominated = (base.row(i).transpose().array() <= z.array()).all();
+    for (Eigen::Index i = 0; i < base_.rows() && !dominated; ++i)
+      dominated = (base_.row(i).transpose().array() <= z.array()).all();
     if (dominated) continue;
-    kept.row(kept.rows() - 1) = z.transpose();
-    total += hypervolume(kept, reference) - hv0;
+    with.row(base_.rows()) = z.transpose();
+    total += hypervolume(with, reference_) - hv0_;
   }
-  return normals.rows() > 0 ? total / static_cast<double>(normals.rows()) : 0.0;
+  return total / static_cast<double>(normals_.rows());
+}
+
+double ehvi_mc(const Eigen::MatrixXd& front, const Eigen::VectorXd& reference, const Eigen::VectorXd& mu,
+               const Eigen::VectorXd& sigma, const Eigen::MatrixXd& normals) {
+  return MonteCarloEhvi(front, reference, normals)(mu, sigma);
 }
 
 }  // namespace autopeft::search

@@ -26,6 +26,20 @@ double ehvi_2d(const Eigen::MatrixXd& front, const Eigen::Vector2d& reference, c
 double ehvi_mc(const Eigen::MatrixXd& front, const Eigen::VectorXd& reference, const Eigen::VectorXd& mu,
                const Eigen::VectorXd& sigma, const Eigen::MatrixXd& normals);
 
+// The same for many candidates against one front: the filtered front, its hypervolume and the
+// draws are prepared once (an acquisition scores ~1,400 candidates per proposal).
+class MonteCarloEhvi {
+ public:
+  MonteCarloEhvi(const Eigen::MatrixXd& front, const Eigen::VectorXd& reference, Eigen::MatrixXd normals);
+  double operator()(const Eigen::VectorXd& mu, const Eigen::VectorXd& sigma) const;
+
+ private:
+  Eigen::VectorXd reference_;
+  Eigen::MatrixXd normals_;
+  Eigen::MatrixXd base_;  // non-dominated points strictly inside the reference box
+  double hv0_ = 0;        // their hypervolume
+};
+
 // E[(c - z)+] for z ~ N(mu, sigma^2).
 double expected_shortfall_below(double c, double mu, double sigma);
 
