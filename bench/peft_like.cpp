@@ -33,18 +33,6 @@ using namespace autopeft;
 
 namespace {
 
-peft::ModelDims bert_base() {
-  peft::ModelDims d;
-  d.hidden = 768;
-  d.intermediate = 3072;
-  d.layers = 12;
-  d.heads = 12;
-  d.vocab = 30522;
-  d.max_positions = 512;
-  d.type_vocab = 2;
-  return d;
-}
-
 double accuracy(const nlohmann::json& p, std::mt19937_64& noise_rng) {
   double total = 0;
   for (int l = 0; l < 12; ++l) {
@@ -75,7 +63,7 @@ int main(int argc, char** argv) {
   app.add_option("--budget-percent", budget, "params_percent_max");
   CLI11_PARSE(app, argc, argv);
 
-  const auto dims = bert_base();
+  const auto dims = peft::bert_base_dims();
   const auto space = search::SearchSpace::from_json(peft::space_preset("per-layer", dims), "per-layer");
   auto percent = [&](const nlohmann::json& p) {
     return peft::count_parameters(peft::config_from_params("per-layer", p, dims), dims).params_percent;

@@ -18,6 +18,18 @@ ModelDims dims_of(const model::EncoderConfig& c, bool with_pooler) {
   return d;
 }
 
+ModelDims bert_base_dims() {
+  ModelDims d;
+  d.hidden = 768;
+  d.intermediate = 3072;
+  d.layers = 12;
+  d.heads = 12;
+  d.vocab = 30522;
+  d.max_positions = 512;
+  d.type_vocab = 2;
+  return d;
+}
+
 std::int64_t backbone_parameters(const ModelDims& d) {
   const auto H = d.hidden, I = d.intermediate;
   const std::int64_t embeddings = (d.vocab + d.max_positions + d.type_vocab) * H + 2 * H;

@@ -22,6 +22,9 @@ struct ModelDims {
 // Dims of an encoder config. `with_pooler` as the task model has it (see model/encoder_task.h).
 ModelDims dims_of(const model::EncoderConfig& config, bool with_pooler);
 
+// bert-base-uncased (12 x 768, vocab 30522): the size AutoPEFT's and UniPELT's figures use.
+ModelDims bert_base_dims();
+
 // Parameters of the pretrained backbone (embeddings, layers, pooler when present), each tied
 // weight once, no head: the denominator of params_percent.
 std::int64_t backbone_parameters(const ModelDims& dims);

@@ -12,27 +12,15 @@
 namespace autopeft::peft {
 namespace {
 
-ModelDims bert_base() {
-  ModelDims d;
-  d.hidden = 768;
-  d.intermediate = 3072;
-  d.layers = 12;
-  d.heads = 12;
-  d.vocab = 30522;
-  d.max_positions = 512;
-  d.type_vocab = 2;
-  return d;
-}
-
 TEST(SearchSpacesTest, AutoPeftPresetHasAutoPeftsDimensionCounts) {
-  auto d = bert_base();
+  auto d = bert_base_dims();
   EXPECT_EQ(space_preset("autopeft", d).size(), 15u);
   d.layers = 24;
   EXPECT_EQ(space_preset("autopeft", d).size(), 27u);
 }
 
 TEST(SearchSpacesTest, PerLayerPresetHasFourOrdinalDimensionsPerLayerFromTheRegistry) {
-  const auto d = bert_base();
+  const auto d = bert_base_dims();
   const auto space = space_preset("per-layer", d);
   ASSERT_EQ(space.size(), 48u);
   std::map<std::string, std::vector<std::int64_t>> by_suffix;
@@ -66,7 +54,7 @@ TEST(SearchSpacesTest, PerLayerPresetHasFourOrdinalDimensionsPerLayerFromTheRegi
 }
 
 TEST(SearchSpacesTest, PerLayerDecodingSetsFixedOptionsAndDropsZeroSizes) {
-  const auto d = bert_base();
+  const auto d = bert_base_dims();
   nlohmann::json p = {
       {"layer.0.parallel_adapter.size", 16}, {"layer.0.lora.r", 0}, {"layer.3.prefix.length", 8}};
   const auto layers = config_from_params("per-layer", p, d).resolve(d);
@@ -79,7 +67,7 @@ TEST(SearchSpacesTest, PerLayerDecodingSetsFixedOptionsAndDropsZeroSizes) {
 }
 
 TEST(SearchSpacesTest, AllScopeAppliesToEveryLayerAndALayerCanTurnItOff) {
-  const auto d = bert_base();
+  const auto d = bert_base_dims();
   nlohmann::json p = {{"all.lora.r", 4}, {"all.lora.alpha", 8}, {"layer.2.lora.r", 0}};
   const auto layers = config_from_params("custom", p, d).resolve(d);
   EXPECT_EQ(layers[0]["lora"]["r"], 4);
@@ -95,7 +83,7 @@ TEST(SearchSpacesTest, AllScopeAppliesToEveryLayerAndALayerCanTurnItOff) {
 }
 
 TEST(SearchSpacesTest, AutoPeftPointDecodesThroughTheSappaPreset) {
-  const auto d = bert_base();
+  const auto d = bert_base_dims();
   nlohmann::json p = {{"serial", 3}, {"parallel", 10}, {"prefix", 5}};
   for (int i = 0; i < 12; ++i) p["layer." + std::to_string(i)] = i % 2 == 0;
   const auto layers = config_from_params("autopeft", p, d).resolve(d);
@@ -106,7 +94,7 @@ TEST(SearchSpacesTest, AutoPeftPointDecodesThroughTheSappaPreset) {
 }
 
 TEST(SearchSpacesTest, BadPointsNameTheParameter) {
-  const auto d = bert_base();
+  const auto d = bert_base_dims();
   auto message = [&](const nlohmann::json& p) {
     try {
       config_from_params("per-layer", p, d);
