@@ -56,7 +56,8 @@ MonteCarloEhvi::MonteCarloEhvi(const Eigen::MatrixXd& front, const Eigen::Vector
     candidates.row(static_cast<Eigen::Index>(i)) = front.row(inside[i]);
   const auto keep = candidates.rows() > 0 ? pareto_front(candidates) : std::vector<int>{};
   base_.resize(static_cast<Eigen::Index>(keep.size()), reference.size());
-  for (std::size_t i = 0; i < keep.size(); ++i) base_.row(static_cast<Eigen::Index>(i)) = candidates.row(keep[i]);
+  for (std::size_t i = 0; i < keep.size(); ++i)
+    base_.row(static_cast<Eigen::Index>(i)) = candidates.row(keep[i]);
   hv0_ = hypervolume(base_, reference_);
 }
 
