@@ -10,6 +10,7 @@
 #include "model/encoder_task.h"
 #include "model/format/bpe.h"
 #include "model/format/model_config.h"
+#include "model/tensor_io.h"
 
 namespace autopeft::testing {
 
@@ -42,10 +43,16 @@ void write_tiny_bert(const std::filesystem::path& dir, int layers, int hidden) {
   model::save_encoder(dir.string(), m, cfg);
 }
 
-void write_tiny_roberta(const std::filesystem::path& dir, int layers, int hidden) {
-  std::filesystem::create_directories(dir);
-  nlohmann::json vocab = {{"<s>", 0}, {"<pad>", 1}, {"</s>", 2}, {"<unk>", 3}};
-  std::int64_t id = 4;
+namespace {
+
+// vocab.json and merges.txt of a byte-level BPE: `front` special tokens first, every byte, then
+// merges that make each tiny word (with and without its leading space) one piece, then `back`
+// special tokens. Returns the vocabulary size.
+std::int64_t write_byte_bpe(const std::filesystem::path& dir, const std::vector<std::string>& front,
+                            const std::vector<std::string>& back) {
+  nlohmann::json vocab = nlohmann::json::object();
+  std::int64_t id = 0;
+  for (const auto& t : front) vocab[t] = id++;
   for (const auto& b : model::ByteLevelBpe::byte_encoder()) vocab[b] = id++;
   std::ofstream merges(dir / "merges.txt");
   merges << "#version: 0.2\n";
@@ -65,8 +72,16 @@ void write_tiny_roberta(const std::filesystem::path& dir, int layers, int hidden
   for (const auto& w : tiny_words())  // the spaced word from the two pieces the rules above leave
     if (written.insert({"\u0120", w}).second) merges << "\u0120 " << w << "\n";
   merges.close();
-  vocab["<mask>"] = id++;
+  for (const auto& t : back) vocab[t] = id++;
   std::ofstream(dir / "vocab.json") << vocab.dump();
+  return id;
+}
+
+}  // namespace
+
+void write_tiny_roberta(const std::filesystem::path& dir, int layers, int hidden) {
+  std::filesystem::create_directories(dir);
+  const std::int64_t id = write_byte_bpe(dir, {"<s>", "<pad>", "</s>", "<unk>"}, {"<mask>"});
   const nlohmann::json cfg = {{"model_type", "roberta"},
                               {"architectures", {"RobertaModel"}},
                               {"vocab_size", id},
@@ -85,6 +100,88 @@ void write_tiny_roberta(const std::filesystem::path& dir, int layers, int hidden
   const auto config = model::parse_encoder_config(cfg, "tiny roberta");
   model::EncoderForTask m(config, model::HeadKind::none, 0);
   model::save_encoder(dir.string(), m, cfg);
+}
+
+void write_tiny_gpt2(const std::filesystem::path& dir, int layers, int hidden) {
+  std::filesystem::create_directories(dir);
+  const std::int64_t vocab = write_byte_bpe(dir, {}, {"<|endoftext|>"});
+  const std::int64_t positions = 64, inner = 4 * hidden;
+  const nlohmann::json cfg = {{"model_type", "gpt2"},
+                              {"architectures", {"GPT2LMHeadModel"}},
+                              {"vocab_size", vocab},
+                              {"n_embd", hidden},
+                              {"n_layer", layers},
+                              {"n_head", 4},
+                              {"n_inner", nullptr},
+                              {"n_positions", positions},
+                              {"bos_token_id", vocab - 1},
+                              {"eos_token_id", vocab - 1},
+                              {"activation_function", "gelu_new"}};
+  std::ofstream(dir / "config.json") << cfg.dump(2);
+  // HF layout: Conv1D weights [in, out]; the original files have no "transformer." prefix.
+  torch::manual_seed(2468);
+  auto r = [](std::vector<std::int64_t> shape) { return torch::randn(shape) * 0.2; };
+  std::vector<std::pair<std::string, torch::Tensor>> t = {{"wte.weight", r({vocab, hidden})},
+                                                          {"wpe.weight", r({positions, hidden})},
+                                                          {"ln_f.weight", 1 + r({hidden})},
+                                                          {"ln_f.bias", r({hidden})}};
+  for (int i = 0; i < layers; ++i) {
+    const std::string l = "h." + std::to_string(i) + ".";
+    for (const char* ln : {"ln_1", "ln_2"}) {
+      t.emplace_back(l + ln + ".weight", 1 + r({hidden}));
+      t.emplace_back(l + ln + ".bias", r({hidden}));
+    }
+    t.emplace_back(l + "attn.c_attn.weight", r({hidden, 3 * hidden}));
+    t.emplace_back(l + "attn.c_attn.bias", r({3 * hidden}));
+    t.emplace_back(l + "attn.c_proj.weight", r({hidden, hidden}));
+    t.emplace_back(l + "attn.c_proj.bias", r({hidden}));
+    t.emplace_back(l + "mlp.c_fc.weight", r({hidden, inner}));
+    t.emplace_back(l + "mlp.c_fc.bias", r({inner}));
+    t.emplace_back(l + "mlp.c_proj.weight", r({inner, hidden}));
+    t.emplace_back(l + "mlp.c_proj.bias", r({hidden}));
+    t.emplace_back(l + "attn.bias", torch::ones({1, 1, positions, positions}).tril());  // a buffer, ignored
+  }
+  model::save_safetensors((dir / "model.safetensors").string(), t);
+}
+
+void write_tiny_llama(const std::filesystem::path& dir, int layers, int hidden, bool tied) {
+  std::filesystem::create_directories(dir);
+  const std::int64_t vocab = 50, heads = 4, kv_heads = 2, head_dim = hidden / heads, inner = 3 * hidden;
+  const nlohmann::json cfg = {{"model_type", "llama"},
+                              {"architectures", {"LlamaForCausalLM"}},
+                              {"vocab_size", vocab},
+                              {"hidden_size", hidden},
+                              {"num_hidden_layers", layers},
+                              {"num_attention_heads", heads},
+                              {"num_key_value_heads", kv_heads},
+                              {"intermediate_size", inner},
+                              {"max_position_embeddings", 128},
+                              {"rms_norm_eps", 1e-6},
+                              {"rope_theta", 500.0},
+                              {"rope_scaling", nullptr},
+                              {"tie_word_embeddings", tied},
+                              {"bos_token_id", 1},
+                              {"eos_token_id", 2},
+                              {"hidden_act", "silu"}};
+  std::ofstream(dir / "config.json") << cfg.dump(2);
+  torch::manual_seed(1357);
+  auto r = [](std::vector<std::int64_t> shape) { return torch::randn(shape) * 0.2; };
+  std::vector<std::pair<std::string, torch::Tensor>> t = {{"model.embed_tokens.weight", r({vocab, hidden})},
+                                                          {"model.norm.weight", 1 + r({hidden})}};
+  if (!tied) t.emplace_back("lm_head.weight", r({vocab, hidden}));
+  for (int i = 0; i < layers; ++i) {
+    const std::string l = "model.layers." + std::to_string(i) + ".";
+    t.emplace_back(l + "input_layernorm.weight", 1 + r({hidden}));
+    t.emplace_back(l + "post_attention_layernorm.weight", 1 + r({hidden}));
+    t.emplace_back(l + "self_attn.q_proj.weight", r({heads * head_dim, hidden}));
+    t.emplace_back(l + "self_attn.k_proj.weight", r({kv_heads * head_dim, hidden}));
+    t.emplace_back(l + "self_attn.v_proj.weight", r({kv_heads * head_dim, hidden}));
+    t.emplace_back(l + "self_attn.o_proj.weight", r({hidden, heads * head_dim}));
+    t.emplace_back(l + "mlp.gate_proj.weight", r({inner, hidden}));
+    t.emplace_back(l + "mlp.up_proj.weight", r({inner, hidden}));
+    t.emplace_back(l + "mlp.down_proj.weight", r({hidden, inner}));
+  }
+  model::save_safetensors((dir / "model.safetensors").string(), t);
 }
 
 std::string write_tiny_task(const std::filesystem::path& dir, int train, int dev, const std::string& type,

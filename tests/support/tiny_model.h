@@ -18,6 +18,15 @@ void write_tiny_bert(const std::filesystem::path& dir, int layers = 2, int hidde
 // leading space) one piece.
 void write_tiny_roberta(const std::filesystem::path& dir, int layers = 2, int hidden = 32);
 
+// A random GPT-2 folder in Hugging Face's layout (Conv1D weights [in, out], keys without the
+// "transformer." prefix, the causal-mask buffers) with a byte-level BPE tokenizer whose last id is
+// <|endoftext|> (BOS and EOS). 4 heads, 64 positions.
+void write_tiny_gpt2(const std::filesystem::path& dir, int layers = 2, int hidden = 32);
+
+// A random Llama folder (config.json, model.safetensors): vocabulary 50, 4 query heads and 2
+// key/value heads (grouped-query attention), rope_theta 500, lm_head tied or not. No tokenizer.
+void write_tiny_llama(const std::filesystem::path& dir, int layers = 2, int hidden = 32, bool tied = false);
+
 // Writes train.tsv / dev.tsv (header "sentence\tlabel") and task.json into `dir`: sentences of
 // 3-8 random words; label "pos" when the sentence holds "good", else "neg" (balanced).
 // Returns the task file. `type` "classification" or "token-classification" (then CoNLL files:

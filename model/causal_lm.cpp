@@ -1,0 +1,206 @@
+#include "model/causal_lm.h"
+
+#include <torch/torch.h>
+
+#include <limits>
+#include <map>
+#include <set>
+
+#include "core/errors.h"
+#include "model/encoder.h"  // additive_attention_mask's lowest values
+#include "model/format/checkpoint_files.h"
+#include "model/gpt2.h"
+#include "model/llama.h"
+#include "model/tensor_io.h"
+
+namespace autopeft::model {
+
+void KvCache::select(const torch::Tensor& index) {
+  for (auto& k : keys)
+    if (k.defined()) k = k.index_select(0, index);
+  for (auto& v : values)
+    if (v.defined()) v = v.index_select(0, index);
+}
+
+std::pair<torch::Tensor, torch::Tensor> KvCache::append(std::size_t layer, const torch::Tensor& k,
+                                                        const torch::Tensor& v) {
+  if (keys.size() <= layer) {
+    keys.resize(layer + 1);
+    values.resize(layer + 1);
+  }
+  keys[layer] = keys[layer].defined() ? torch::cat({keys[layer], k}, 2) : k;
+  values[layer] = values[layer].defined() ? torch::cat({values[layer], v}, 2) : v;
+  return {keys[layer], values[layer]};
+}
+
+torch::Tensor decoder_positions(const torch::Tensor& attention_mask, std::int64_t past, std::int64_t length,
+                                const torch::Device& device) {
+  auto opts = torch::TensorOptions().dtype(torch::kInt64).device(device);
+  if (!attention_mask.defined()) return torch::arange(past, past + length, opts).unsqueeze(0);
+  if (attention_mask.size(1) != past + length)
+    throw_user_error("attention_mask", "covers " + std::to_string(attention_mask.size(1)) +
+                                           " tokens, expected " + std::to_string(past + length) +
+                                           " (cached and new)");
+  auto m = attention_mask.to(torch::kInt64);
+  auto pos = (torch::cumsum(m, 1) - 1).clamp_min(0);
+  return pos.narrow(1, past, length).to(device);
+}
+
+torch::Tensor causal_attention_bias(const torch::Tensor& attention_mask, std::int64_t past,
+                                    std::int64_t length, torch::ScalarType dtype,
+                                    const torch::Device& device) {
+  const auto total = past + length;
+  auto opts = torch::TensorOptions().dtype(torch::kInt64).device(device);
+  const auto q = torch::arange(past, total, opts).unsqueeze(1);  // [S, 1]
+  const auto k = torch::arange(0, total, opts).unsqueeze(0);     // [1, T]
+  auto allowed = k.le(q).unsqueeze(0).unsqueeze(0);              // [1, 1, S, T]
+  if (attention_mask.defined()) {
+    auto keys = attention_mask.to(device).to(torch::kBool).unsqueeze(1).unsqueeze(2);  // [B, 1, 1, T]
+    allowed = allowed.logical_and(keys).logical_or(k.eq(q).unsqueeze(0).unsqueeze(0));
+  }
+  const double lowest = dtype == torch::kFloat64    ? std::numeric_limits<double>::lowest()
+                        : dtype == torch::kBFloat16 ? -3.3895313892515355e38
+                        : dtype == torch::kFloat16
+                            ? -65504.0
+                            : static_cast<double>(std::numeric_limits<float>::lowest());
+  return torch::zeros(allowed.sizes(), torch::TensorOptions().dtype(dtype).device(device))
+      .masked_fill(allowed.logical_not(), lowest);
+}
+
+torch::Tensor grouped_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                const torch::Tensor& bias, double scale, double dropout, bool training) {
+  const auto B = q.size(0), H = q.size(1), S = q.size(2), D = q.size(3), KV = k.size(1);
+  auto kk = k, vv = v;
+  if (KV != H) {
+    kk = k.repeat_interleave(H / KV, 1);
+    vv = v.repeat_interleave(H / KV, 1);
+  }
+  auto scores = torch::matmul(q, kk.transpose(-1, -2)) * scale + bias;
+  auto probs = torch::softmax(scores.to(torch::kFloat32), -1).to(q.scalar_type());
+  if (training && dropout > 0) probs = torch::dropout(probs, dropout, true);
+  return torch::matmul(probs, vv).transpose(1, 2).reshape({B, S, H * D});
+}
+
+namespace detail {
+std::pair<std::size_t, std::string> parse_layer_point(const std::string& name,
+                                                      const std::vector<std::string>& suffixes,
+                                                      std::int64_t layers) {
+  if (name.rfind("layer.", 0) == 0) {
+    const auto dot = name.find('.', 6);
+    if (dot != std::string::npos) {
+      const auto index = name.substr(6, dot - 6);
+      const auto suffix = name.substr(dot + 1);
+      const bool digits =
+          !index.empty() && index.size() < 6 && index.find_first_not_of("0123456789") == std::string::npos;
+      if (digits && std::stoll(index) < layers)
+        for (const auto& s : suffixes)
+          if (s == suffix) return {static_cast<std::size_t>(std::stoul(index)), suffix};
+    }
+  }
+  std::string names;
+  for (const auto& s : suffixes) names += (names.empty() ? "" : ", ") + ("layer.<i>." + s);
+  throw_user_error(name, "not a linear injection point of this " + std::to_string(layers) + "-layer model (" +
+                             names + ")");
+}
+}  // namespace detail
+
+std::shared_ptr<CausalLmImpl> make_causal_lm(const DecoderConfig& config) {
+  auto model = config.family == DecoderFamily::gpt2 ? make_gpt2(config) : make_llama(config);
+  torch::NoGradGuard no_grad;
+  for (auto& p : model->named_parameters()) {
+    const auto& name = p.key();
+    const bool norm = name.find("ln_") != std::string::npos || name.find("norm") != std::string::npos;
+    if (norm) {
+      p.value().fill_(name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0 ? 0.0 : 1.0);
+    } else if (p.value().dim() == 1) {
+      p.value().zero_();
+    } else {
+      p.value().normal_(0.0, 0.02);
+    }
+  }
+  return model;
+}
+
+namespace {
+
+// Keys transformers keeps in checkpoints that are not parameters.
+bool ignored_key(const std::string& key) {
+  auto ends = [&](const std::string& s) {
+    return key.size() >= s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0;
+  };
+  return ends(".attn.bias") || ends(".attn.masked_bias") || ends("rotary_emb.inv_freq");
+}
+
+}  // namespace
+
+LoadedCausalLm load_causal_lm(const std::string& dir, const DecoderLoadOptions& options) {
+  LoadedCausalLm out;
+  out.config = load_decoder_config(dir);
+  const auto& cfg = out.config;
+  const bool gpt2 = cfg.family == DecoderFamily::gpt2;
+  CheckpointFiles files(dir);
+  // Our key -> checkpoint key. GPT-2 files written by the original scripts have no
+  // "transformer." prefix ("h.0.attn.c_attn.weight").
+  const std::string prefix = cfg.base_prefix();
+  std::map<std::string, std::string> ours_to_file;
+  for (const auto& [key, entry] : files.tensors()) {
+    if (ignored_key(key) || (cfg.tie_word_embeddings && key == "lm_head.weight")) {
+      out.ignored.push_back(key);
+      continue;
+    }
+    std::string k = key;
+    if (gpt2 && k.rfind(prefix, 0) != 0 && k.rfind("lm_head.", 0) != 0) k = prefix + k;
+    if (!ours_to_file.emplace(k, key).second)
+      throw_user_error(dir,
+                       "checkpoint keys '" + ours_to_file[k] + "' and '" + key + "' name the same weight");
+  }
+  out.model = gpt2 ? make_gpt2(cfg) : make_llama(cfg);
+  std::vector<std::string> missing, mismatched;
+  std::set<std::string> used;
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& item : out.model->named_parameters()) {
+      const auto& name = item.key();
+      const auto it = ours_to_file.find(name);
+      if (it == ours_to_file.end()) {
+        missing.push_back(name);
+        continue;
+      }
+      used.insert(it->first);
+      const auto& entry = *files.find(it->second);
+      const bool transpose = gpt2 && gpt2_key_is_conv1d(name);
+      std::vector<std::int64_t> want(item.value().sizes().begin(), item.value().sizes().end());
+      if (transpose) std::swap(want[0], want[1]);
+      if (entry.info->shape != want) {
+        std::string have, need;
+        for (auto d : entry.info->shape) have += (have.empty() ? "" : ",") + std::to_string(d);
+        for (auto d : want) need += (need.empty() ? "" : ",") + std::to_string(d);
+        mismatched.push_back(it->second + " [" + have + "] (model needs [" + need + "])");
+        continue;
+      }
+      auto t = read_tensor(*entry.file, *entry.info);
+      if (transpose) t = t.t();
+      item.value().copy_(t.to(item.value().scalar_type()));
+    }
+  }
+  std::vector<std::string> unexpected;
+  for (const auto& [ours, key] : ours_to_file)
+    if (!used.count(ours)) unexpected.push_back(key);
+  std::string problems;
+  auto list = [&](const char* what, const std::vector<std::string>& keys) {
+    if (keys.empty()) return;
+    problems += std::string("\n  ") + what + " (" + std::to_string(keys.size()) + "):";
+    for (std::size_t i = 0; i < keys.size() && i < 20; ++i) problems += " " + keys[i];
+    if (keys.size() > 20) problems += " ...";
+  };
+  list("missing", missing);
+  list("shape mismatch", mismatched);
+  if (!options.allow_unexpected) list("unexpected", unexpected);
+  if (!problems.empty())
+    throw_user_error(dir, "the checkpoint does not match its " + cfg.model_type + " config:" + problems);
+  out.model->to(options.device, options.dtype);
+  out.model->eval();
+  return out;
+}
+
+}  // namespace autopeft::model

@@ -1,0 +1,137 @@
+#include "model/generation.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/errors.h"
+
+namespace autopeft::model {
+
+namespace {
+
+// Log-probabilities [B, V] of the next token after each row of `sequences` [B, T], with the
+// cache (fed only the last `fresh` tokens) or by recomputing everything.
+torch::Tensor next_log_probs(CausalLmImpl& model, const torch::Tensor& sequences, std::int64_t fresh,
+                             KvCache* cache) {
+  const auto input = cache ? sequences.narrow(1, sequences.size(1) - fresh, fresh) : sequences;
+  const auto logits = model.forward(input, {}, cache).logits;
+  return torch::log_softmax(logits.select(1, logits.size(1) - 1).to(torch::kFloat64), -1);
+}
+
+bool is_eos(std::int64_t token, const std::vector<std::int64_t>& eos) {
+  return std::find(eos.begin(), eos.end(), token) != eos.end();
+}
+
+struct Hypothesis {
+  std::vector<std::int64_t> tokens;
+  double score;
+};
+
+}  // namespace
+
+Generation generate(CausalLmImpl& model, const std::vector<std::int64_t>& prompt,
+                    const GenerationOptions& o) {
+  if (prompt.empty()) throw_user_error("prompt", "generation needs at least one prompt token");
+  if (o.beams < 1) throw_user_error("beams", "must be at least 1, got " + std::to_string(o.beams));
+  if (o.max_new_tokens < 0) throw_user_error("max_new_tokens", "must not be negative");
+  const auto& cfg = model.config();
+  for (auto id : prompt)
+    if (id < 0 || id >= cfg.vocab_size)
+      throw_user_error("prompt", "token id " + std::to_string(id) + " is outside the vocabulary of " +
+                                     std::to_string(cfg.vocab_size));
+  const auto eos = o.eos ? *o.eos : cfg.eos_token_ids;
+  torch::InferenceMode guard;
+  const auto device = model.word_embeddings().device();
+  const auto P = static_cast<std::int64_t>(prompt.size());
+  KvCache cache;
+  KvCache* kv = o.use_cache ? &cache : nullptr;
+  auto sequences = torch::tensor(prompt, torch::kInt64).view({1, P}).to(device);
+  Generation out;
+
+  if (o.beams == 1) {
+    std::int64_t fresh = P;
+    for (std::int64_t step = 0; step < o.max_new_tokens; ++step) {
+      const auto lp = next_log_probs(model, sequences, fresh, kv)[0];
+      const auto token = lp.argmax().item<std::int64_t>();
+      out.tokens.push_back(token);
+      out.score += lp[token].item<double>();
+      if (is_eos(token, eos)) break;
+      sequences = torch::cat({sequences, torch::tensor({token}, torch::kInt64).view({1, 1}).to(device)}, 1);
+      fresh = 1;
+    }
+    return out;
+  }
+
+  const auto K = static_cast<std::int64_t>(o.beams);
+  auto normalised = [&](double sum, std::size_t length) {
+    return sum / std::pow(static_cast<double>(std::max<std::size_t>(1, length)), o.length_penalty);
+  };
+  std::vector<Hypothesis> finished;
+  auto worst_finished = [&] {
+    double w = std::numeric_limits<double>::infinity();
+    for (const auto& h : finished) w = std::min(w, h.score);
+    return w;
+  };
+  auto add_finished = [&](Hypothesis h) {
+    finished.push_back(std::move(h));
+    if (static_cast<std::int64_t>(finished.size()) > K) {  // drop the worst
+      auto worst = std::min_element(finished.begin(), finished.end(),
+                                    [](const auto& a, const auto& b) { return a.score < b.score; });
+      finished.erase(worst);
+    }
+  };
+  // Beams: token lists and summed log-probabilities; the first step starts from one beam.
+  std::vector<std::vector<std::int64_t>> beams = {{}};
+  std::vector<double> scores = {0.0};
+  std::int64_t fresh = P;
+  for (std::int64_t step = 0; step < o.max_new_tokens; ++step) {
+    const auto lp = next_log_probs(model, sequences, fresh, kv).to(torch::kCPU);  // [b, V]
+    const auto b = lp.size(0), V = lp.size(1);
+    const auto totals = (lp + torch::tensor(scores, torch::kFloat64).unsqueeze(1)).view({-1});
+    const auto [values, indices] = totals.topk(std::min(2 * K, b * V));
+    std::vector<std::vector<std::int64_t>> next_beams;
+    std::vector<double> next_scores;
+    std::vector<std::int64_t> parents, tokens;
+    for (std::int64_t r = 0; r < values.size(0) && static_cast<std::int64_t>(next_beams.size()) < K; ++r) {
+      const auto flat = indices[r].item<std::int64_t>();
+      const auto parent = flat / V, token = flat % V;
+      const double total = values[r].item<double>();
+      auto seq = beams[static_cast<std::size_t>(parent)];
+      seq.push_back(token);
+      if (is_eos(token, eos)) {
+        if (r < K) add_finished({seq, normalised(total, seq.size())});
+        continue;
+      }
+      next_beams.push_back(std::move(seq));
+      next_scores.push_back(total);
+      parents.push_back(parent);
+      tokens.push_back(token);
+    }
+    if (next_beams.empty()) break;  // every candidate ended (tiny vocabularies)
+    beams = std::move(next_beams);
+    scores = std::move(next_scores);
+    const auto parent_index = torch::tensor(parents, torch::kInt64).to(device);
+    sequences = torch::cat({sequences.index_select(0, parent_index),
+                            torch::tensor(tokens, torch::kInt64).view({-1, 1}).to(device)},
+                           1);
+    if (kv) kv->select(parent_index);
+    fresh = 1;
+    if (static_cast<std::int64_t>(finished.size()) >= K) {
+      const double best_running = *std::max_element(scores.begin(), scores.end());
+      if (normalised(best_running, beams.front().size()) <= worst_finished()) break;
+    }
+  }
+  for (std::size_t i = 0; i < beams.size(); ++i)
+    if (!beams[i].empty()) add_finished({beams[i], normalised(scores[i], beams[i].size())});
+  if (finished.empty()) return out;  // max_new_tokens = 0
+  const auto best = std::max_element(finished.begin(), finished.end(),
+                                     [](const auto& a, const auto& b) { return a.score < b.score; });
+  out.tokens = best->tokens;
+  out.score = best->score;
+  return out;
+}
+
+}  // namespace autopeft::model

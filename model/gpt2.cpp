@@ -1,0 +1,187 @@
+#include "model/gpt2.h"
+
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/normalization.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "core/errors.h"
+#include "model/encoder.h"  // activation()
+
+namespace autopeft::model {
+
+namespace {
+
+torch::nn::LayerNorm layer_norm(const DecoderConfig& c) {
+  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.norm_eps));
+}
+
+class Gpt2AttentionImpl : public torch::nn::Module {
+ public:
+  Gpt2AttentionImpl(const DecoderConfig& c, std::int64_t layer) : c_(c), layer_(layer) {
+    c_attn = register_module("c_attn", InjectableLinear(c.hidden_size, 3 * c.hidden_size));
+    c_proj = register_module("c_proj", InjectableLinear(c.hidden_size, c.hidden_size));
+    resid_dropout_ = register_module("resid_dropout", torch::nn::Dropout(c.dropout));
+  }
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bias, KvCache* cache) {
+    const auto B = x.size(0), S = x.size(1), H = c_.num_heads, D = c_.head_dim;
+    auto qkv = c_attn->forward(x).split(c_.hidden_size, -1);
+    auto heads = [&](const torch::Tensor& t) { return t.view({B, S, H, D}).transpose(1, 2); };
+    auto q = heads(qkv[0]), k = heads(qkv[1]), v = heads(qkv[2]);
+    if (cache) std::tie(k, v) = cache->append(static_cast<std::size_t>(layer_), k, v);
+    double scale = c_.scale_attn_weights ? 1.0 / std::sqrt(static_cast<double>(D)) : 1.0;
+    if (c_.scale_attn_by_inverse_layer_idx) scale /= static_cast<double>(layer_ + 1);
+    auto context = grouped_attention(q, k, v, bias, scale, c_.attn_dropout, is_training());
+    return resid_dropout_->forward(c_proj->forward(context));
+  }
+  InjectableLinear c_attn{nullptr}, c_proj{nullptr};
+
+ private:
+  DecoderConfig c_;
+  std::int64_t layer_;
+  torch::nn::Dropout resid_dropout_{nullptr};
+};
+TORCH_MODULE(Gpt2Attention);
+
+class Gpt2MlpImpl : public torch::nn::Module {
+ public:
+  explicit Gpt2MlpImpl(const DecoderConfig& c) : act_(c.activation) {
+    c_fc = register_module("c_fc", InjectableLinear(c.hidden_size, c.intermediate_size));
+    c_proj = register_module("c_proj", InjectableLinear(c.intermediate_size, c.hidden_size));
+    dropout_ = register_module("dropout", torch::nn::Dropout(c.dropout));
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    return dropout_->forward(c_proj->forward(activation(act_, c_fc->forward(x))));
+  }
+  InjectableLinear c_fc{nullptr}, c_proj{nullptr};
+
+ private:
+  std::string act_;
+  torch::nn::Dropout dropout_{nullptr};
+};
+TORCH_MODULE(Gpt2Mlp);
+
+class Gpt2BlockImpl : public torch::nn::Module {
+ public:
+  Gpt2BlockImpl(const DecoderConfig& c, std::int64_t layer) {
+    ln_1 = register_module("ln_1", layer_norm(c));
+    attn = register_module("attn", Gpt2Attention(c, layer));
+    ln_2 = register_module("ln_2", layer_norm(c));
+    mlp = register_module("mlp", Gpt2Mlp(c));
+  }
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bias, KvCache* cache) {
+    auto h = x + attn->forward(ln_1->forward(x), bias, cache);
+    return h + mlp->forward(ln_2->forward(h));
+  }
+  torch::nn::LayerNorm ln_1{nullptr}, ln_2{nullptr};
+  Gpt2Attention attn{nullptr};
+  Gpt2Mlp mlp{nullptr};
+};
+TORCH_MODULE(Gpt2Block);
+
+class Gpt2ModelImpl : public torch::nn::Module {
+ public:
+  explicit Gpt2ModelImpl(const DecoderConfig& c) {
+    wte = register_module("wte", torch::nn::Embedding(c.vocab_size, c.hidden_size));
+    wpe = register_module("wpe", torch::nn::Embedding(c.max_positions, c.hidden_size));
+    drop = register_module("drop", torch::nn::Dropout(c.embed_dropout));
+    h = register_module("h", torch::nn::ModuleList());
+    for (std::int64_t i = 0; i < c.num_layers; ++i) h->push_back(Gpt2Block(c, i));
+    ln_f = register_module("ln_f", layer_norm(c));
+  }
+  Gpt2Block block(std::size_t i) const { return Gpt2Block(h->ptr<Gpt2BlockImpl>(i)); }
+  torch::nn::Embedding wte{nullptr}, wpe{nullptr};
+  torch::nn::Dropout drop{nullptr};
+  torch::nn::ModuleList h{nullptr};
+  torch::nn::LayerNorm ln_f{nullptr};
+};
+TORCH_MODULE(Gpt2Model);
+
+const std::vector<std::string> kPoints = {"attn.qkv", "attn.o", "ffn.in", "ffn.out"};
+
+class Gpt2LmImpl : public CausalLmImpl {
+ public:
+  explicit Gpt2LmImpl(const DecoderConfig& c) : c_(c) {
+    transformer = register_module("transformer", Gpt2Model(c));
+    if (!c.tie_word_embeddings)
+      lm_head = register_module("lm_head", InjectableLinear(c.hidden_size, c.vocab_size, false));
+  }
+
+  CausalLmOutput forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                         KvCache* cache) override {
+    if (input_ids.dim() != 2)
+      throw_user_error("input_ids",
+                       "expected [batch, tokens], got " + std::to_string(input_ids.dim()) + " dims");
+    const auto ids = input_ids.to(torch::kInt64);
+    const auto past = cache ? cache->length() : 0;
+    const auto S = ids.size(1);
+    if (past + S > c_.max_positions)
+      throw_user_error("input", std::to_string(past + S) + " tokens exceed the model's " +
+                                    std::to_string(c_.max_positions) + " positions");
+    const auto positions = decoder_positions(attention_mask, past, S, ids.device());
+    auto x =
+        transformer->drop->forward(transformer->wte->forward(ids) + transformer->wpe->forward(positions));
+    const auto bias = causal_attention_bias(attention_mask, past, S, x.scalar_type(), ids.device());
+    for (std::size_t i = 0; i < transformer->h->size(); ++i)
+      x = transformer->block(i)->forward(x, bias, cache);
+    CausalLmOutput out;
+    out.last_hidden_state = transformer->ln_f->forward(x);
+    out.logits = lm_head.is_empty() ? torch::matmul(out.last_hidden_state, transformer->wte->weight.t())
+                                    : lm_head->forward(out.last_hidden_state);
+    return out;
+  }
+
+  const DecoderConfig& config() const override { return c_; }
+
+  std::vector<InjectionPoint> injection_points() const override {
+    std::vector<InjectionPoint> out;
+    const auto H = c_.hidden_size, I = c_.intermediate_size;
+    for (std::int64_t i = 0; i < c_.num_layers; ++i) {
+      const std::string l = "layer." + std::to_string(i) + ".",
+                        hf = "transformer.h." + std::to_string(i) + ".";
+      const int li = static_cast<int>(i);
+      out.push_back({l + "attn.qkv", InjectionKind::linear, li, H, 3 * H, hf + "attn.c_attn"});
+      out.push_back({l + "attn.o", InjectionKind::linear, li, H, H, hf + "attn.c_proj"});
+      out.push_back({l + "ffn.in", InjectionKind::linear, li, H, I, hf + "mlp.c_fc"});
+      out.push_back({l + "ffn.out", InjectionKind::linear, li, I, H, hf + "mlp.c_proj"});
+    }
+    return out;
+  }
+
+  InjectableLinear linear(const std::string& name) const override {
+    const auto [i, s] = detail::parse_layer_point(name, kPoints, c_.num_layers);
+    auto b = transformer->block(i);
+    if (s == "attn.qkv") return b->attn->c_attn;
+    if (s == "attn.o") return b->attn->c_proj;
+    if (s == "ffn.in") return b->mlp->c_fc;
+    return b->mlp->c_proj;
+  }
+
+  torch::Tensor word_embeddings() const override { return transformer->wte->weight; }
+
+  Gpt2Model transformer{nullptr};
+  InjectableLinear lm_head{nullptr};
+
+ private:
+  DecoderConfig c_;
+};
+
+}  // namespace
+
+std::shared_ptr<CausalLmImpl> make_gpt2(const DecoderConfig& config) {
+  return std::make_shared<Gpt2LmImpl>(config);
+}
+
+bool gpt2_key_is_conv1d(const std::string& key) {
+  for (const char* suffix :
+       {"attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight"}) {
+    const std::string s(suffix);
+    if (key.size() >= s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace autopeft::model

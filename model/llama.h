@@ -1,0 +1,24 @@
+#pragma once
+// Llama (transformers' LlamaForCausalLM; Mistral without a sliding window has the same layout):
+// pre-RMSNorm blocks, rotary position embeddings on q and k (transformers' rotate-half
+// convention: the first and second halves of a head form the rotated pairs), grouped-query
+// attention, SwiGLU FFN down(act(gate(x)) * up(x)), final norm, LM head tied or not.
+// Parameter names are the checkpoint keys (model.layers.3.self_attn.q_proj.weight, ...).
+// Injection points per layer: attn.q, attn.k, attn.v, attn.o, ffn.gate, ffn.in (up_proj),
+// ffn.out (down_proj).
+#include <memory>
+
+#include "model/causal_lm.h"
+
+namespace autopeft::model {
+
+std::shared_ptr<CausalLmImpl> make_llama(const DecoderConfig& config);
+
+// RMSNorm as transformers computes it: in float32, x * rsqrt(mean(x^2) + eps), cast back, times
+// the weight.
+torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& weight, double eps);
+// Rotary embedding of x [B, heads, S, D] at positions [B, S]: x cos + rotate_half(x) sin with
+// angles position * theta^(-2i/D) for i < D/2, repeated for both halves.
+torch::Tensor apply_rotary(const torch::Tensor& x, const torch::Tensor& positions, double theta);
+
+}  // namespace autopeft::model
