@@ -1,4 +1,5 @@
-// `autopeft model inspect DIR` and `autopeft model run DIR ...`: check a converted checkpoint.
+// `autopeft model inspect DIR` and `autopeft model run DIR ...`: check a converted checkpoint
+// (causal LMs are handed to causal_lm_commands.cpp).
 #include <fmt/format.h>
 #include <torch/torch.h>
 
@@ -6,10 +7,12 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "cli/causal_lm_commands.h"
 #include "cli/command.h"
 #include "core/errors.h"
 #include "model/encoder_task.h"
 #include "model/format/checkpoint_files.h"
+#include "model/format/decoder_config.h"
 #include "model/runtime.h"
 #include "model/tensor_io.h"
 #include "model/tokenizers.h"
@@ -35,7 +38,10 @@ struct RunOptions {
   bool allow_unexpected = false;
 };
 
-std::vector<std::int64_t> parse_ids(const std::string& list) {
+}  // namespace
+
+// Token ids from "101,7592,102" (also used by causal_lm_commands.cpp).
+std::vector<std::int64_t> parse_token_ids(const std::string& list) {
   std::vector<std::int64_t> ids;
   std::size_t start = 0;
   while (start <= list.size()) {
@@ -57,6 +63,8 @@ std::vector<std::int64_t> parse_ids(const std::string& list) {
   return ids;
 }
 
+namespace {
+
 std::int64_t count(const std::vector<torch::Tensor>& params) {
   std::int64_t n = 0;
   for (const auto& p : params) n += p.numel();
@@ -64,6 +72,8 @@ std::int64_t count(const std::vector<torch::Tensor>& params) {
 }
 
 int inspect(const InspectOptions& o) {
+  if (model::is_decoder_model_type(model::model_type_of(o.dir)))
+    return inspect_causal_lm(o.dir, o.json, o.allow_unexpected);
   model::LoadOptions lo;
   lo.allow_unexpected = o.allow_unexpected;
   auto loaded = model::load_encoder(o.dir, lo);
@@ -130,6 +140,10 @@ int run(const RunOptions& o) {
   if (o.text.empty() == o.input_ids.empty())
     throw_user_error("model run", "give exactly one of --text and --input-ids");
   if (!o.text_pair.empty() && o.text.empty()) throw_user_error("--text-pair", "needs --text");
+  if (model::is_decoder_model_type(model::model_type_of(o.dir))) {
+    if (!o.text_pair.empty()) throw_user_error("--text-pair", "a causal LM takes one text");
+    return run_causal_lm({o.dir, o.text, o.input_ids, o.out, o.device, o.dtype, o.allow_unexpected});
+  }
   model::LoadOptions lo;
   lo.allow_unexpected = o.allow_unexpected;
   lo.device = model::parse_device(o.device);
@@ -140,7 +154,7 @@ int run(const RunOptions& o) {
     auto tok = model::load_tokenizer(o.dir, loaded.config);
     enc = tok->encode(o.text, o.text_pair.empty() ? std::nullopt : std::optional<std::string>(o.text_pair));
   } else {
-    enc.input_ids = parse_ids(o.input_ids);
+    enc.input_ids = parse_token_ids(o.input_ids);
     enc.token_type_ids.assign(enc.input_ids.size(), 0);
     enc.attention_mask.assign(enc.input_ids.size(), 1);
     for (auto id : enc.input_ids)
@@ -203,6 +217,7 @@ void add_model_command(CLI::App& app, CommandRegistry& registry, const GlobalOpt
   run_cmd->add_option("--dtype", ro->dtype, "float32 or bfloat16 (outputs are written as float32)");
   run_cmd->add_flag("--allow-unexpected", ro->allow_unexpected, "Ignore checkpoint keys that match nothing");
   registry.add(run_cmd, [ro]() { return run(*ro); });
+  add_generate_command(*model_cmd, registry);
 }
 
 }  // namespace autopeft::cli

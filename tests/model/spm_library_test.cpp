@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "core/errors.h"
+#include "model/causal_lm_tokenizer.h"
 #include "model/tokenizers.h"
 #include "tests/support/test_support.h"
 
@@ -151,6 +152,29 @@ TEST_F(SentencePieceIntegrationTest, LoadTokenizerFromAModelFolder) {
   EXPECT_EQ(tok->encode("the quick brown fox jumps over the lazy dog").input_ids.size(), 8u);
   cfg.model_type = "roberta";
   EXPECT_THROW(load_tokenizer(tmp.path().string(), cfg), UserError);
+}
+
+TEST_F(SentencePieceIntegrationTest, LlamaTokenizerAddsBosAsItsConfigSaysAndDecodes) {
+  autopeft::testing::TempDir tmp;
+  std::filesystem::copy_file(model_path(), tmp / "tokenizer.model");
+  DecoderConfig cfg;
+  cfg.family = DecoderFamily::llama;
+  SentencePieceModel spm(model_path());
+  const std::string text = "the lazy fox adds two small matrices";
+  std::vector<std::int64_t> raw;
+  for (auto id : spm.encode(text)) raw.push_back(id);
+  auto tok = load_causal_lm_tokenizer(tmp.path().string(), cfg);
+  auto ids = tok->encode(text);
+  ASSERT_EQ(ids.size(), raw.size() + 1);
+  EXPECT_EQ(ids.front(), spm.bos_id());
+  EXPECT_EQ(std::vector<std::int64_t>(ids.begin() + 1, ids.end()), raw);
+  EXPECT_EQ(tok->decode(ids), text);
+  tmp.write("tokenizer_config.json", R"({"add_bos_token": false, "add_eos_token": true})");
+  ids = load_causal_lm_tokenizer(tmp.path().string(), cfg)->encode(text);
+  EXPECT_EQ(ids.front(), raw.front());
+  EXPECT_EQ(ids.back(), spm.eos_id());
+  std::filesystem::remove(tmp / "tokenizer.model");
+  EXPECT_THROW(load_causal_lm_tokenizer(tmp.path().string(), cfg), UserError);
 }
 
 }  // namespace

@@ -1,0 +1,97 @@
+#include "model/causal_lm_tokenizer.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "core/errors.h"
+#include "core/json_file.h"
+#include "model/format/bpe.h"
+#include "model/spm_library.h"
+
+namespace autopeft::model {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+nlohmann::json tokenizer_config(const std::string& dir) {
+  const auto p = fs::path(dir) / "tokenizer_config.json";
+  return fs::exists(p) ? read_json_file(p.string(), "tokenizer config") : nlohmann::json::object();
+}
+
+bool flag(const nlohmann::json& c, const char* key, bool fallback) {
+  return c.contains(key) && c[key].is_boolean() ? c[key].get<bool>() : fallback;
+}
+
+class Gpt2Tokenizer : public CausalLmTokenizer {
+ public:
+  explicit Gpt2Tokenizer(const std::string& dir) {
+    for (const char* f : {"vocab.json", "merges.txt"})
+      if (!fs::exists(fs::path(dir) / f))
+        throw_user_error(
+            dir, std::string("a GPT-2 model folder needs ") + f + " for its byte-level BPE tokenizer");
+    ByteLevelBpe::Options o;
+    const auto vocab = read_json_file((fs::path(dir) / "vocab.json").string(), "vocabulary");
+    if (vocab.is_object() && vocab.contains("<|endoftext|>")) o.special_tokens = {"<|endoftext|>"};
+    o.add_prefix_space = flag(tokenizer_config(dir), "add_prefix_space", false);
+    bpe_ = ByteLevelBpe::from_files((fs::path(dir) / "vocab.json").string(),
+                                    (fs::path(dir) / "merges.txt").string(), o);
+    eot_ = bpe_->token_id("<|endoftext|>");
+  }
+  std::vector<std::int64_t> encode(const std::string& text) const override { return bpe_->to_ids(text); }
+  std::string decode(const std::vector<std::int64_t>& ids) const override {
+    std::vector<std::int64_t> kept;
+    for (auto id : ids)
+      if (id != eot_) kept.push_back(id);
+    return bpe_->decode(kept);
+  }
+
+ private:
+  std::unique_ptr<ByteLevelBpe> bpe_;
+  std::int64_t eot_ = -1;
+};
+
+class LlamaTokenizer : public CausalLmTokenizer {
+ public:
+  explicit LlamaTokenizer(const std::string& dir) : spm_(model_file(dir)) {
+    const auto c = tokenizer_config(dir);
+    add_bos_ = flag(c, "add_bos_token", true);
+    add_eos_ = flag(c, "add_eos_token", false);
+  }
+  std::vector<std::int64_t> encode(const std::string& text) const override {
+    std::vector<std::int64_t> ids;
+    if (add_bos_ && spm_.bos_id() >= 0) ids.push_back(spm_.bos_id());
+    for (auto id : spm_.encode(text)) ids.push_back(id);
+    if (add_eos_ && spm_.eos_id() >= 0) ids.push_back(spm_.eos_id());
+    return ids;
+  }
+  std::string decode(const std::vector<std::int64_t>& ids) const override {
+    std::vector<std::int32_t> kept;
+    for (auto id : ids)
+      if (id != spm_.bos_id() && id != spm_.eos_id() && id != spm_.pad_id())
+        kept.push_back(static_cast<std::int32_t>(id));
+    return spm_.decode(kept);
+  }
+
+ private:
+  static std::string model_file(const std::string& dir) {
+    const auto p = fs::path(dir) / "tokenizer.model";
+    if (!fs::exists(p))
+      throw_user_error(dir,
+                       "a Llama model folder needs tokenizer.model (sentencepiece) for its tokenizer; "
+                       "tokenizer.json alone is not read yet: use --input-ids");
+    return p.string();
+  }
+  SentencePieceModel spm_;
+  bool add_bos_ = true, add_eos_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<CausalLmTokenizer> load_causal_lm_tokenizer(const std::string& dir,
+                                                            const DecoderConfig& config) {
+  if (config.family == DecoderFamily::gpt2) return std::make_unique<Gpt2Tokenizer>(dir);
+  return std::make_unique<LlamaTokenizer>(dir);
+}
+
+}  // namespace autopeft::model

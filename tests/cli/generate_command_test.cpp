@@ -1,0 +1,88 @@
+// `autopeft model inspect|run|generate` on tiny GPT-2 and Llama folders, end to end.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include "model/causal_lm.h"
+#include "model/causal_lm_tokenizer.h"
+#include "model/generation.h"
+#include "model/tensor_io.h"
+#include "tests/support/tiny_model.h"
+#include "tests/support/torch_support.h"
+
+namespace autopeft {
+namespace {
+
+using autopeft::testing::run_command;
+using autopeft::testing::TempDir;
+
+std::string exe() { return "'" + (autopeft::testing::binary_dir() / "autopeft").string() + "'"; }
+
+TEST(GenerateCommandTest, Gpt2GeneratesTheGreedyContinuationOfATextPrompt) {
+  TempDir tmp;
+  const auto dir = (tmp / "gpt2").string();
+  testing::write_tiny_gpt2(dir);
+  auto r =
+      run_command(exe() + " model generate '" + dir + "' --text 'the movie was' --max-new-tokens 5 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  auto loaded = model::load_causal_lm(dir);
+  const auto tok = model::load_causal_lm_tokenizer(dir, loaded.config);
+  const auto prompt = tok->encode("the movie was");
+  EXPECT_EQ(prompt.size(), 3u);  // one piece per word, no BOS for GPT-2
+  EXPECT_EQ(j["prompt_ids"].get<std::vector<std::int64_t>>(), prompt);
+  model::GenerationOptions g;
+  g.max_new_tokens = 5;
+  const auto expected = model::generate(*loaded.model, prompt, g);
+  EXPECT_EQ(j["new_ids"].get<std::vector<std::int64_t>>(), expected.tokens);
+  EXPECT_EQ(j["text"].get<std::string>().rfind("the movie was", 0), 0u) << j.dump();
+  // Plain output: the text.
+  auto plain = run_command(exe() + " model generate '" + dir + "' --text 'the movie was' --max-new-tokens 5");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  auto all = prompt;
+  all.insert(all.end(), expected.tokens.begin(), expected.tokens.end());
+  EXPECT_EQ(plain.out, tok->decode(all) + "\n");
+}
+
+TEST(GenerateCommandTest, LlamaRunWritesLmLogitsAndBeamSearchRuns) {
+  TempDir tmp;
+  const auto dir = (tmp / "llama").string();
+  testing::write_tiny_llama(dir);
+  const auto out = (tmp / "out.safetensors").string();
+  auto r = run_command(exe() + " model run '" + dir + "' --input-ids 1,5,9,3 --out '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["logits_shape"], nlohmann::json::parse("[1,4,50]"));
+  auto tensors = model::load_safetensors(out);
+  auto loaded = model::load_causal_lm(dir);
+  torch::NoGradGuard g;
+  auto expected = loaded.model->forward(torch::tensor({1, 5, 9, 3}, torch::kInt64).unsqueeze(0)).logits;
+  EXPECT_TENSOR_NEAR(tensors.at("logits"), expected, 1e-6);
+
+  auto b = run_command(exe() + " model generate '" + dir +
+                       "' --input-ids 1,5 --beams 3 --max-new-tokens 4 --json");
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  const auto j = nlohmann::json::parse(b.out);
+  model::GenerationOptions o;
+  o.beams = 3;
+  o.max_new_tokens = 4;
+  EXPECT_EQ(j["new_ids"].get<std::vector<std::int64_t>>(), model::generate(*loaded.model, {1, 5}, o).tokens);
+  EXPECT_FALSE(j.contains("text"));  // no tokenizer in this folder
+
+  auto inspect = run_command(exe() + " model inspect '" + dir + "' --json");
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  const auto i = nlohmann::json::parse(inspect.out);
+  EXPECT_EQ(i["family"], "llama");
+  EXPECT_EQ(i["kv_heads"], 2);
+  EXPECT_EQ(i["injection_points"].size(), 14u);
+
+  auto bad = run_command(exe() + " model generate '" + dir + "' --text 'hello'");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("tokenizer.model"), std::string::npos) << bad.err;
+  auto range = run_command(exe() + " model generate '" + dir + "' --input-ids 1,77");
+  EXPECT_EQ(range.exit_code, 1);
+  EXPECT_NE(range.err.find("77"), std::string::npos) << range.err;
+}
+
+}  // namespace
+}  // namespace autopeft
