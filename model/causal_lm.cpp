@@ -2,8 +2,11 @@
 
 #include <torch/torch.h>
 
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/errors.h"
@@ -119,6 +122,18 @@ std::shared_ptr<CausalLmImpl> make_causal_lm(const DecoderConfig& config) {
     }
   }
   return model;
+}
+
+void save_causal_lm(const std::string& dir, CausalLmImpl& model, const nlohmann::json& config_json) {
+  std::filesystem::create_directories(dir);
+  std::ofstream(std::filesystem::path(dir) / "config.json") << config_json.dump(2) << "\n";
+  const bool gpt2 = model.config().family == DecoderFamily::gpt2;
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  for (const auto& p : model.named_parameters()) {
+    auto t = p.value().detach().to(torch::kCPU);
+    tensors.emplace_back(p.key(), gpt2 && gpt2_key_is_conv1d(p.key()) ? t.t().contiguous() : t);
+  }
+  save_safetensors((std::filesystem::path(dir) / "model.safetensors").string(), tensors);
 }
 
 namespace {

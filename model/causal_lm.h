@@ -10,6 +10,7 @@
 #include <torch/nn/module.h>
 
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,9 @@ struct LoadedCausalLm {
 // is listed in one UserError; unexpected keys are an error unless allowed. GPT-2's Conv1D weights
 // ([in, out] in the file) are transposed into our [out, in] linears. Eval mode.
 LoadedCausalLm load_causal_lm(const std::string& dir, const DecoderLoadOptions& options = {});
+// Writes a model folder in Hugging Face's layout (config.json as given, model.safetensors with
+// GPT-2's Conv1D weights transposed back to [in, out]; a tied head is not written).
+void save_causal_lm(const std::string& dir, CausalLmImpl& model, const nlohmann::json& config_json);
 // A randomly initialised model of a config (N(0, 0.02) weights, zero biases, unit norms).
 std::shared_ptr<CausalLmImpl> make_causal_lm(const DecoderConfig& config);
 
