@@ -4,13 +4,12 @@
 
 #include <filesystem>
 #include <fstream>
-#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "core/errors.h"
-#include "model/encoder.h"  // additive_attention_mask's lowest values
+#include "model/checkpoint_loading.h"
+#include "model/encoder.h"  // mask_lowest
 #include "model/format/checkpoint_files.h"
 #include "model/gpt2.h"
 #include "model/llama.h"
@@ -61,13 +60,8 @@ torch::Tensor causal_attention_bias(const torch::Tensor& attention_mask, std::in
     auto keys = attention_mask.to(device).to(torch::kBool).unsqueeze(1).unsqueeze(2);  // [B, 1, 1, T]
     allowed = allowed.logical_and(keys).logical_or(k.eq(q).unsqueeze(0).unsqueeze(0));
   }
-  const double lowest = dtype == torch::kFloat64    ? std::numeric_limits<double>::lowest()
-                        : dtype == torch::kBFloat16 ? -3.3895313892515355e38
-                        : dtype == torch::kFloat16
-                            ? -65504.0
-                            : static_cast<double>(std::numeric_limits<float>::lowest());
   return torch::zeros(allowed.sizes(), torch::TensorOptions().dtype(dtype).device(device))
-      .masked_fill(allowed.logical_not(), lowest);
+      .masked_fill(allowed.logical_not(), mask_lowest(dtype));
 }
 
 torch::Tensor grouped_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
@@ -170,49 +164,10 @@ LoadedCausalLm load_causal_lm(const std::string& dir, const DecoderLoadOptions& 
                        "checkpoint keys '" + ours_to_file[k] + "' and '" + key + "' name the same weight");
   }
   out.model = gpt2 ? make_gpt2(cfg) : make_llama(cfg);
-  std::vector<std::string> missing, mismatched;
-  std::set<std::string> used;
-  {
-    torch::NoGradGuard no_grad;
-    for (auto& item : out.model->named_parameters()) {
-      const auto& name = item.key();
-      const auto it = ours_to_file.find(name);
-      if (it == ours_to_file.end()) {
-        missing.push_back(name);
-        continue;
-      }
-      used.insert(it->first);
-      const auto& entry = *files.find(it->second);
-      const bool transpose = gpt2 && gpt2_key_is_conv1d(name);
-      std::vector<std::int64_t> want(item.value().sizes().begin(), item.value().sizes().end());
-      if (transpose) std::swap(want[0], want[1]);
-      if (entry.info->shape != want) {
-        std::string have, need;
-        for (auto d : entry.info->shape) have += (have.empty() ? "" : ",") + std::to_string(d);
-        for (auto d : want) need += (need.empty() ? "" : ",") + std::to_string(d);
-        mismatched.push_back(it->second + " [" + have + "] (model needs [" + need + "])");
-        continue;
-      }
-      auto t = read_tensor(*entry.file, *entry.info);
-      if (transpose) t = t.t();
-      item.value().copy_(t.to(item.value().scalar_type()));
-    }
-  }
-  std::vector<std::string> unexpected;
-  for (const auto& [ours, key] : ours_to_file)
-    if (!used.count(ours)) unexpected.push_back(key);
-  std::string problems;
-  auto list = [&](const char* what, const std::vector<std::string>& keys) {
-    if (keys.empty()) return;
-    problems += std::string("\n  ") + what + " (" + std::to_string(keys.size()) + "):";
-    for (std::size_t i = 0; i < keys.size() && i < 20; ++i) problems += " " + keys[i];
-    if (keys.size() > 20) problems += " ...";
-  };
-  list("missing", missing);
-  list("shape mismatch", mismatched);
-  if (!options.allow_unexpected) list("unexpected", unexpected);
-  if (!problems.empty())
-    throw_user_error(dir, "the checkpoint does not match its " + cfg.model_type + " config:" + problems);
+  const auto match = copy_parameters(*out.model, files, ours_to_file, [&](const std::string& name) {
+    return gpt2 && gpt2_key_is_conv1d(name);
+  });
+  throw_on_key_problems(dir, cfg.model_type, match, options.allow_unexpected);
   out.model->to(options.device, options.dtype);
   out.model->eval();
   return out;

@@ -22,12 +22,14 @@ torch::Tensor activation(const std::string& name, const torch::Tensor& x) {
 torch::Tensor additive_attention_mask(const torch::Tensor& attention_mask, torch::ScalarType dtype) {
   // transformers: (1 - mask) * finfo(dtype).min, broadcast over heads and queries.
   auto m = attention_mask.to(dtype).unsqueeze(1).unsqueeze(2);
-  const double lowest = dtype == torch::kFloat64   ? std::numeric_limits<double>::lowest()
-                        : dtype == torch::kFloat16 ? -65504.0
-                        : dtype == torch::kBFloat16
-                            ? -3.3895313892515355e38
-                            : static_cast<double>(std::numeric_limits<float>::lowest());
-  return (1.0 - m) * lowest;
+  return (1.0 - m) * mask_lowest(dtype);
+}
+
+double mask_lowest(torch::ScalarType dtype) {
+  return dtype == torch::kFloat64    ? std::numeric_limits<double>::lowest()
+         : dtype == torch::kFloat16  ? -65504.0
+         : dtype == torch::kBFloat16 ? -3.3895313892515355e38
+                                     : static_cast<double>(std::numeric_limits<float>::lowest());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -186,6 +186,9 @@ class EncoderModelImpl : public torch::nn::Module {
 };
 TORCH_MODULE(EncoderModel);
 
+// The value masked attention scores get: the dtype's lowest (transformers' finfo(dtype).min).
+double mask_lowest(torch::ScalarType dtype);
+
 // The additive mask: [B, S] of 0/1 -> [B, 1, 1, S] of 0 / the lowest value of `dtype`.
 torch::Tensor additive_attention_mask(const torch::Tensor& attention_mask, torch::ScalarType dtype);
 

@@ -7,19 +7,67 @@
 #include <limits>
 
 #include "core/errors.h"
+#include "model/t5.h"
 
 namespace autopeft::model {
 
 namespace {
 
-// Log-probabilities [B, V] of the next token after each row of `sequences` [B, T], with the
-// cache (fed only the last `fresh` tokens) or by recomputing everything.
-torch::Tensor next_log_probs(CausalLmImpl& model, const torch::Tensor& sequences, std::int64_t fresh,
-                             KvCache* cache) {
-  const auto input = cache ? sequences.narrow(1, sequences.size(1) - fresh, fresh) : sequences;
-  const auto logits = model.forward(input, {}, cache).logits;
+// Log-probabilities [b, V] of the next token after each row of the sequences so far; `fresh`
+// is how many tokens the last step added (all of them at first); select() keeps beams.
+class Stepper {
+ public:
+  virtual ~Stepper() = default;
+  virtual torch::Tensor next_log_probs(const torch::Tensor& sequences, std::int64_t fresh) = 0;
+  virtual void select(const torch::Tensor& index) = 0;
+};
+
+torch::Tensor last_log_probs(const torch::Tensor& logits) {
   return torch::log_softmax(logits.select(1, logits.size(1) - 1).to(torch::kFloat64), -1);
 }
+
+// A causal LM reads the prompt and its continuation as one sequence.
+class CausalLmStepper : public Stepper {
+ public:
+  CausalLmStepper(CausalLmImpl& model, bool cached) : model_(model), cached_(cached) {}
+  torch::Tensor next_log_probs(const torch::Tensor& sequences, std::int64_t fresh) override {
+    if (!cached_) return last_log_probs(model_.forward(sequences, {}, nullptr).logits);
+    return last_log_probs(
+        model_.forward(sequences.narrow(1, sequences.size(1) - fresh, fresh), {}, &cache_).logits);
+  }
+  void select(const torch::Tensor& index) override {
+    if (cached_) cache_.select(index);
+  }
+
+ private:
+  CausalLmImpl& model_;
+  bool cached_;
+  KvCache cache_;
+};
+
+// T5: the encoder runs once; the sequences are the decoder's (from decoder_start_token_id).
+class Seq2SeqStepper : public Stepper {
+ public:
+  Seq2SeqStepper(T5ModelImpl& model, const torch::Tensor& input_ids, bool cached)
+      : model_(model), cached_(cached) {
+    memory_ = model.encode(input_ids, {});
+  }
+  torch::Tensor next_log_probs(const torch::Tensor& sequences, std::int64_t fresh) override {
+    if (!cached_) return last_log_probs(model_.decode(sequences, memory_, {}, nullptr).logits);
+    return last_log_probs(
+        model_.decode(sequences.narrow(1, sequences.size(1) - fresh, fresh), memory_, {}, &cache_).logits);
+  }
+  void select(const torch::Tensor& index) override {
+    memory_ = memory_.index_select(0, index);
+    if (cached_) cache_.select(index);
+  }
+
+ private:
+  T5ModelImpl& model_;
+  bool cached_;
+  torch::Tensor memory_;
+  Seq2SeqCache cache_;
+};
 
 bool is_eos(std::int64_t token, const std::vector<std::int64_t>& eos) {
   return std::find(eos.begin(), eos.end(), token) != eos.end();
@@ -30,31 +78,18 @@ struct Hypothesis {
   double score;
 };
 
-}  // namespace
-
-Generation generate(CausalLmImpl& model, const std::vector<std::int64_t>& prompt,
-                    const GenerationOptions& o) {
-  if (prompt.empty()) throw_user_error("prompt", "generation needs at least one prompt token");
-  if (o.beams < 1) throw_user_error("beams", "must be at least 1, got " + std::to_string(o.beams));
-  if (o.max_new_tokens < 0) throw_user_error("max_new_tokens", "must not be negative");
-  const auto& cfg = model.config();
-  for (auto id : prompt)
-    if (id < 0 || id >= cfg.vocab_size)
-      throw_user_error("prompt", "token id " + std::to_string(id) + " is outside the vocabulary of " +
-                                     std::to_string(cfg.vocab_size));
-  const auto eos = o.eos ? *o.eos : cfg.eos_token_ids;
-  torch::InferenceMode guard;
-  const auto device = model.word_embeddings().device();
-  const auto P = static_cast<std::int64_t>(prompt.size());
-  KvCache cache;
-  KvCache* kv = o.use_cache ? &cache : nullptr;
-  auto sequences = torch::tensor(prompt, torch::kInt64).view({1, P}).to(device);
+// Greedy decoding or beam search over `stepper`, continuing `start` (every row begins with it).
+Generation search(Stepper& stepper, const std::vector<std::int64_t>& start,
+                  const std::vector<std::int64_t>& eos, const torch::Device& device,
+                  const GenerationOptions& o) {
+  const auto P = static_cast<std::int64_t>(start.size());
+  auto sequences = torch::tensor(start, torch::kInt64).view({1, P}).to(device);
   Generation out;
 
   if (o.beams == 1) {
     std::int64_t fresh = P;
     for (std::int64_t step = 0; step < o.max_new_tokens; ++step) {
-      const auto lp = next_log_probs(model, sequences, fresh, kv)[0];
+      const auto lp = stepper.next_log_probs(sequences, fresh)[0];
       const auto token = lp.argmax().item<std::int64_t>();
       out.tokens.push_back(token);
       out.score += lp[token].item<double>();
@@ -88,7 +123,7 @@ Generation generate(CausalLmImpl& model, const std::vector<std::int64_t>& prompt
   std::vector<double> scores = {0.0};
   std::int64_t fresh = P;
   for (std::int64_t step = 0; step < o.max_new_tokens; ++step) {
-    const auto lp = next_log_probs(model, sequences, fresh, kv).to(torch::kCPU);  // [b, V]
+    const auto lp = stepper.next_log_probs(sequences, fresh).to(torch::kCPU);  // [b, V]
     const auto b = lp.size(0), V = lp.size(1);
     const auto totals = (lp + torch::tensor(scores, torch::kFloat64).unsqueeze(1)).view({-1});
     const auto [values, indices] = totals.topk(std::min(2 * K, b * V));
@@ -117,7 +152,7 @@ Generation generate(CausalLmImpl& model, const std::vector<std::int64_t>& prompt
     sequences = torch::cat({sequences.index_select(0, parent_index),
                             torch::tensor(tokens, torch::kInt64).view({-1, 1}).to(device)},
                            1);
-    if (kv) kv->select(parent_index);
+    stepper.select(parent_index);
     fresh = 1;
     if (static_cast<std::int64_t>(finished.size()) >= K) {
       const double best_running = *std::max_element(scores.begin(), scores.end());
@@ -132,6 +167,44 @@ Generation generate(CausalLmImpl& model, const std::vector<std::int64_t>& prompt
   out.tokens = best->tokens;
   out.score = best->score;
   return out;
+}
+
+void check_options(const GenerationOptions& o) {
+  if (o.beams < 1) throw_user_error("beams", "must be at least 1, got " + std::to_string(o.beams));
+  if (o.max_new_tokens < 0) throw_user_error("max_new_tokens", "must not be negative");
+}
+
+void check_ids(const std::vector<std::int64_t>& ids, std::int64_t vocab, const char* what) {
+  if (ids.empty()) throw_user_error(what, "generation needs at least one input token");
+  for (auto id : ids)
+    if (id < 0 || id >= vocab)
+      throw_user_error(
+          what, "token id " + std::to_string(id) + " is outside the vocabulary of " + std::to_string(vocab));
+}
+
+}  // namespace
+
+Generation generate(CausalLmImpl& model, const std::vector<std::int64_t>& prompt,
+                    const GenerationOptions& o) {
+  check_options(o);
+  check_ids(prompt, model.config().vocab_size, "prompt");
+  torch::InferenceMode guard;
+  CausalLmStepper stepper(model, o.use_cache);
+  return search(stepper, prompt, o.eos ? *o.eos : model.config().eos_token_ids,
+                model.word_embeddings().device(), o);
+}
+
+Generation generate(T5ModelImpl& model, const std::vector<std::int64_t>& input, const GenerationOptions& o) {
+  check_options(o);
+  const auto& c = model.config();
+  check_ids(input, c.vocab_size, "input");
+  torch::InferenceMode guard;
+  const auto device = model.word_embeddings().device();
+  const auto ids =
+      torch::tensor(input, torch::kInt64).view({1, static_cast<std::int64_t>(input.size())}).to(device);
+  Seq2SeqStepper stepper(model, ids, o.use_cache);
+  return search(stepper, {c.decoder_start_token_id},
+                o.eos ? *o.eos : std::vector<std::int64_t>{c.eos_token_id}, device, o);
 }
 
 }  // namespace autopeft::model

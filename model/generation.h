@@ -1,5 +1,6 @@
 #pragma once
-// Text generation with a causal LM and its key-value cache: greedy decoding and beam search.
+// Text generation with a causal LM or T5 and their key-value caches: greedy decoding and beam
+// search.
 //
 // Beam search keeps `beams` running sequences; each step extends every beam by every token,
 // keeps the 2 x beams best extensions by summed log-probability, moves those that end in EOS
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "model/causal_lm.h"
+#include "model/t5.h"
 
 namespace autopeft::model {
 
@@ -34,6 +36,10 @@ struct Generation {
 
 // Generates a continuation of `prompt` (token ids, at least one).
 Generation generate(CausalLmImpl& model, const std::vector<std::int64_t>& prompt,
+                    const GenerationOptions& options);
+// Generates the decoder's output for `input` (encoder token ids), starting from
+// decoder_start_token_id (not in the result); EOS: the config's eos_token_id.
+Generation generate(T5ModelImpl& model, const std::vector<std::int64_t>& input,
                     const GenerationOptions& options);
 
 }  // namespace autopeft::model

@@ -184,6 +184,66 @@ void write_tiny_llama(const std::filesystem::path& dir, int layers, int hidden, 
   model::save_safetensors((dir / "model.safetensors").string(), t);
 }
 
+void write_tiny_t5(const std::filesystem::path& dir, bool gated, bool tied) {
+  std::filesystem::create_directories(dir);
+  const std::int64_t vocab = 40, d = 32, heads = 4, d_kv = 6, inner = heads * d_kv, ff = 48, buckets = 8;
+  const nlohmann::json cfg = {{"model_type", "t5"},
+                              {"architectures", {"T5ForConditionalGeneration"}},
+                              {"vocab_size", vocab},
+                              {"d_model", d},
+                              {"d_kv", d_kv},
+                              {"d_ff", ff},
+                              {"num_layers", 2},
+                              {"num_decoder_layers", 3},
+                              {"num_heads", heads},
+                              {"relative_attention_num_buckets", buckets},
+                              {"relative_attention_max_distance", 20},
+                              {"feed_forward_proj", gated ? "gated-gelu" : "relu"},
+                              {"tie_word_embeddings", tied},
+                              {"pad_token_id", 0},
+                              {"eos_token_id", 1},
+                              {"decoder_start_token_id", 0}};
+  std::ofstream(dir / "config.json") << cfg.dump(2);
+  torch::manual_seed(gated ? 97 : 98);
+  auto r = [](std::vector<std::int64_t> shape) { return torch::randn(shape) * 0.3; };
+  const auto shared = r({vocab, d});
+  std::vector<std::pair<std::string, torch::Tensor>> t = {{"shared.weight", shared},
+                                                          {"encoder.embed_tokens.weight", shared},
+                                                          {"decoder.embed_tokens.weight", shared},
+                                                          {"encoder.final_layer_norm.weight", 1 + r({d})},
+                                                          {"decoder.final_layer_norm.weight", 1 + r({d})}};
+  if (!tied) t.emplace_back("lm_head.weight", r({vocab, d}));
+  auto attention = [&](const std::string& p, bool relative) {
+    for (const char* n : {"q", "k", "v"}) t.emplace_back(p + n + ".weight", r({inner, d}));
+    t.emplace_back(p + "o.weight", r({d, inner}));
+    if (relative) t.emplace_back(p + "relative_attention_bias.weight", r({buckets, heads}));
+  };
+  auto feed_forward = [&](const std::string& p) {
+    if (gated) {
+      t.emplace_back(p + "wi_0.weight", r({ff, d}));
+      t.emplace_back(p + "wi_1.weight", r({ff, d}));
+    } else {
+      t.emplace_back(p + "wi.weight", r({ff, d}));
+    }
+    t.emplace_back(p + "wo.weight", r({d, ff}));
+  };
+  for (int i = 0; i < 2; ++i) {
+    const std::string b = "encoder.block." + std::to_string(i) + ".layer.";
+    attention(b + "0.SelfAttention.", i == 0);
+    feed_forward(b + "1.DenseReluDense.");
+    t.emplace_back(b + "0.layer_norm.weight", 1 + r({d}));
+    t.emplace_back(b + "1.layer_norm.weight", 1 + r({d}));
+  }
+  for (int i = 0; i < 3; ++i) {
+    const std::string b = "decoder.block." + std::to_string(i) + ".layer.";
+    attention(b + "0.SelfAttention.", i == 0);
+    attention(b + "1.EncDecAttention.", false);
+    feed_forward(b + "2.DenseReluDense.");
+    for (const char* n : {"0", "1", "2"}) t.emplace_back(b + n + ".layer_norm.weight", 1 + r({d}));
+  }
+  model::save_safetensors((dir / "model.safetensors").string(), t);
+}
+
 std::string write_tiny_task(const std::filesystem::path& dir, int train, int dev, const std::string& type,
                             unsigned seed) {
   std::filesystem::create_directories(dir);

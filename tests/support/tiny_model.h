@@ -27,6 +27,11 @@ void write_tiny_gpt2(const std::filesystem::path& dir, int layers = 2, int hidde
 // key/value heads (grouped-query attention), rope_theta 500, lm_head tied or not. No tokenizer.
 void write_tiny_llama(const std::filesystem::path& dir, int layers = 2, int hidden = 32, bool tied = false);
 
+// A random T5 folder in Hugging Face's layout: vocabulary 40, d_model 32, 4 heads of d_kv 6 (inner
+// size 24), d_ff 48, 2 encoder and 3 decoder blocks, 8 relative-position buckets up to distance
+// 20; ReLU (v1.0) or gated-GELU (v1.1) FFN; tied (with the stacks' embed_tokens copies) or not.
+void write_tiny_t5(const std::filesystem::path& dir, bool gated, bool tied);
+
 // Writes train.tsv / dev.tsv (header "sentence\tlabel") and task.json into `dir`: sentences of
 // 3-8 random words; label "pos" when the sentence holds "good", else "neg" (balanced).
 // Returns the task file. `type` "classification" or "token-classification" (then CoNLL files:
