@@ -1,5 +1,5 @@
 // `autopeft model inspect DIR` and `autopeft model run DIR ...`: check a converted checkpoint
-// (causal LMs are handed to causal_lm_commands.cpp).
+// (causal LMs and T5 are handed to generative_commands.cpp).
 #include <fmt/format.h>
 #include <torch/torch.h>
 
@@ -7,12 +7,11 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "cli/causal_lm_commands.h"
 #include "cli/command.h"
+#include "cli/generative_commands.h"
 #include "core/errors.h"
 #include "model/encoder_task.h"
 #include "model/format/checkpoint_files.h"
-#include "model/format/decoder_config.h"
 #include "model/runtime.h"
 #include "model/tensor_io.h"
 #include "model/tokenizers.h"
@@ -32,6 +31,7 @@ struct RunOptions {
   std::string text;
   std::string text_pair;
   std::string input_ids;
+  std::string decoder_input_ids;  // T5
   std::string out;
   std::string device = "cpu";
   std::string dtype = "float32";
@@ -40,8 +40,7 @@ struct RunOptions {
 
 }  // namespace
 
-// Token ids from "101,7592,102" (also used by causal_lm_commands.cpp).
-std::vector<std::int64_t> parse_token_ids(const std::string& list) {
+std::vector<std::int64_t> parse_token_ids(const std::string& list, const std::string& option) {
   std::vector<std::int64_t> ids;
   std::size_t start = 0;
   while (start <= list.size()) {
@@ -55,12 +54,37 @@ std::vector<std::int64_t> parse_token_ids(const std::string& list) {
       used = 0;
     }
     if (used == 0 || used != item.size() || v < 0)
-      throw_user_error("--input-ids", "'" + item + "' is not a token id (expected e.g. 101,7592,102)");
+      throw_user_error(option, "'" + item + "' is not a token id (expected e.g. 101,7592,102)");
     ids.push_back(v);
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
   return ids;
+}
+
+int print_inspection(nlohmann::ordered_json j, const std::vector<model::InjectionPoint>& points, bool json) {
+  if (json) {
+    nlohmann::ordered_json list = nlohmann::json::array();
+    for (const auto& p : points)
+      list.push_back({{"name", p.name},
+                      {"kind", model::injection_kind_name(p.kind)},
+                      {"in", p.in_features},
+                      {"out", p.out_features},
+                      {"hf_module", p.hf_module}});
+    j["injection_points"] = list;
+    std::cout << j.dump() << "\n";
+    return 0;
+  }
+  j["injection_points"] = points.size();
+  for (const auto& [key, value] : j.items())
+    std::cout << fmt::format("{:<20} {}\n", key, value.is_string() ? value.get<std::string>() : value.dump());
+  std::cout << "\ninjection points (layer 0; every layer has the same):\n";
+  for (const auto& p : points)
+    if (p.layer <= 0)
+      std::cout << fmt::format("  {:<22} {:<10} {:>6} -> {:<6} {}\n", p.name,
+                               model::injection_kind_name(p.kind), p.in_features, p.out_features,
+                               p.hf_module);
+  return 0;
 }
 
 namespace {
@@ -72,8 +96,7 @@ std::int64_t count(const std::vector<torch::Tensor>& params) {
 }
 
 int inspect(const InspectOptions& o) {
-  if (model::is_decoder_model_type(model::model_type_of(o.dir)))
-    return inspect_causal_lm(o.dir, o.json, o.allow_unexpected);
+  if (is_generative_folder(o.dir)) return inspect_generative(o.dir, o.json, o.allow_unexpected);
   model::LoadOptions lo;
   lo.allow_unexpected = o.allow_unexpected;
   auto loaded = model::load_encoder(o.dir, lo);
@@ -112,37 +135,17 @@ int inspect(const InspectOptions& o) {
   j["files"] = files.files().size();
   j["tokenizer"] = tokenizer;
   j["ignored_keys"] = loaded.report.ignored.size();
-  j["injection_points"] = points.size();
-  if (o.json) {
-    nlohmann::ordered_json list = nlohmann::json::array();
-    for (const auto& p : points)
-      list.push_back({{"name", p.name},
-                      {"kind", model::injection_kind_name(p.kind)},
-                      {"in", p.in_features},
-                      {"out", p.out_features},
-                      {"hf_module", p.hf_module}});
-    j["injection_points"] = list;
-    std::cout << j.dump() << "\n";
-    return 0;
-  }
-  for (const auto& [key, value] : j.items())
-    std::cout << fmt::format("{:<20} {}\n", key, value.is_string() ? value.get<std::string>() : value.dump());
-  std::cout << "\ninjection points (layer 0; every layer has the same):\n";
-  for (const auto& p : points)
-    if (p.layer <= 0)
-      std::cout << fmt::format("  {:<22} {:<10} {:>6} -> {:<6} {}\n", p.name,
-                               model::injection_kind_name(p.kind), p.in_features, p.out_features,
-                               p.hf_module);
-  return 0;
+  return print_inspection(j, points, o.json);
 }
 
 int run(const RunOptions& o) {
   if (o.text.empty() == o.input_ids.empty())
     throw_user_error("model run", "give exactly one of --text and --input-ids");
   if (!o.text_pair.empty() && o.text.empty()) throw_user_error("--text-pair", "needs --text");
-  if (model::is_decoder_model_type(model::model_type_of(o.dir))) {
-    if (!o.text_pair.empty()) throw_user_error("--text-pair", "a causal LM takes one text");
-    return run_causal_lm({o.dir, o.text, o.input_ids, o.out, o.device, o.dtype, o.allow_unexpected});
+  if (is_generative_folder(o.dir)) {
+    if (!o.text_pair.empty()) throw_user_error("--text-pair", "a generative model takes one text");
+    return run_generative(
+        {o.dir, o.text, o.input_ids, o.decoder_input_ids, o.out, o.device, o.dtype, o.allow_unexpected});
   }
   model::LoadOptions lo;
   lo.allow_unexpected = o.allow_unexpected;
@@ -212,6 +215,9 @@ void add_model_command(CLI::App& app, CommandRegistry& registry, const GlobalOpt
                       "Text, tokenised as the checkpoint's tokenizer says (special tokens added)");
   run_cmd->add_option("--text-pair", ro->text_pair, "Second text of a pair");
   run_cmd->add_option("--input-ids", ro->input_ids, "Token ids, comma-separated, used as given");
+  run_cmd->add_option("--decoder-input-ids", ro->decoder_input_ids,
+                      "T5: the decoder's input ids (default: the decoder start token); logits and "
+                      "last_hidden_state are then the decoder's");
   run_cmd->add_option("--out", ro->out, "Output .safetensors file")->required();
   run_cmd->add_option("--device", ro->device, "cpu, cuda, cuda:N or auto");
   run_cmd->add_option("--dtype", ro->dtype, "float32 or bfloat16 (outputs are written as float32)");

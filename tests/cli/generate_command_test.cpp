@@ -1,12 +1,13 @@
-// `autopeft model inspect|run|generate` on tiny GPT-2 and Llama folders, end to end.
+// `autopeft model inspect|run|generate` on tiny GPT-2, Llama and T5 folders, end to end.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
 
 #include "model/causal_lm.h"
-#include "model/causal_lm_tokenizer.h"
 #include "model/generation.h"
+#include "model/generation_tokenizer.h"
+#include "model/t5.h"
 #include "model/tensor_io.h"
 #include "tests/support/tiny_model.h"
 #include "tests/support/torch_support.h"
@@ -31,7 +32,7 @@ TEST(GenerateCommandTest, Gpt2GeneratesTheGreedyContinuationOfATextPrompt) {
   const auto tok = model::load_causal_lm_tokenizer(dir, loaded.config);
   const auto prompt = tok->encode("the movie was");
   EXPECT_EQ(prompt.size(), 3u);  // one piece per word, no BOS for GPT-2
-  EXPECT_EQ(j["prompt_ids"].get<std::vector<std::int64_t>>(), prompt);
+  EXPECT_EQ(j["input_ids"].get<std::vector<std::int64_t>>(), prompt);
   model::GenerationOptions g;
   g.max_new_tokens = 5;
   const auto expected = model::generate(*loaded.model, prompt, g);
@@ -82,6 +83,40 @@ TEST(GenerateCommandTest, LlamaRunWritesLmLogitsAndBeamSearchRuns) {
   auto range = run_command(exe() + " model generate '" + dir + "' --input-ids 1,77");
   EXPECT_EQ(range.exit_code, 1);
   EXPECT_NE(range.err.find("77"), std::string::npos) << range.err;
+}
+
+TEST(GenerateCommandTest, T5RunGivesTheDecodersLogitsAndGenerateMatchesTheLibrary) {
+  TempDir tmp;
+  const auto dir = (tmp / "t5").string();
+  testing::write_tiny_t5(dir, true, false);
+  const auto out = (tmp / "out.safetensors").string();
+  auto r = run_command(exe() + " model run '" + dir +
+                       "' --input-ids 5,17,3,1 --decoder-input-ids 0,12,7 --out '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["logits_shape"], nlohmann::json::parse("[1,3,40]"));
+  auto tensors = model::load_safetensors(out);
+  auto loaded = model::load_t5(dir);
+  torch::NoGradGuard g;
+  auto expected = loaded.model->forward(torch::tensor({5, 17, 3, 1}, torch::kInt64).unsqueeze(0), {},
+                                        torch::tensor({0, 12, 7}, torch::kInt64).unsqueeze(0));
+  EXPECT_TENSOR_NEAR(tensors.at("logits"), expected.logits, 1e-6);
+  EXPECT_TENSOR_NEAR(tensors.at("encoder_last_hidden_state"), expected.encoder_hidden_state, 1e-6);
+
+  auto gen = run_command(exe() + " model generate '" + dir +
+                         "' --input-ids 5,17,3,1 --beams 2 --max-new-tokens 6 --json");
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  model::GenerationOptions o;
+  o.beams = 2;
+  o.max_new_tokens = 6;
+  EXPECT_EQ(nlohmann::json::parse(gen.out)["new_ids"].get<std::vector<std::int64_t>>(),
+            model::generate(*loaded.model, {5, 17, 3, 1}, o).tokens);
+  auto inspect = run_command(exe() + " model inspect '" + dir + "'");
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_NE(inspect.out.find("decoder.layer.0.cross.q"), std::string::npos) << inspect.out;
+  auto bad = run_command(exe() + " model run '" + dir + "' --input-ids 5 --decoder-input-ids 0,x --out '" +
+                         out + "'");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("--decoder-input-ids"), std::string::npos) << bad.err;
 }
 
 }  // namespace

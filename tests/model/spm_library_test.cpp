@@ -8,7 +8,7 @@
 #include <torch/torch.h>
 
 #include "core/errors.h"
-#include "model/causal_lm_tokenizer.h"
+#include "model/generation_tokenizer.h"
 #include "model/tokenizers.h"
 #include "tests/support/test_support.h"
 
@@ -175,6 +175,21 @@ TEST_F(SentencePieceIntegrationTest, LlamaTokenizerAddsBosAsItsConfigSaysAndDeco
   EXPECT_EQ(ids.back(), spm.eos_id());
   std::filesystem::remove(tmp / "tokenizer.model");
   EXPECT_THROW(load_causal_lm_tokenizer(tmp.path().string(), cfg), UserError);
+}
+
+TEST_F(SentencePieceIntegrationTest, T5TokenizerAppendsEosAndDecodes) {
+  autopeft::testing::TempDir tmp;
+  std::filesystem::copy_file(model_path(), tmp / "spiece.model");
+  SentencePieceModel spm(model_path());
+  const std::string text = "the lazy fox adds two small matrices";
+  auto tok = load_t5_tokenizer(tmp.path().string(), T5Config{});
+  auto ids = tok->encode(text);
+  std::vector<std::int64_t> raw;
+  for (auto id : spm.encode(text)) raw.push_back(id);
+  raw.push_back(spm.eos_id());
+  EXPECT_EQ(ids, raw);
+  ids.push_back(spm.vocab_size() + 5);  // a sentinel beyond the pieces is dropped
+  EXPECT_EQ(tok->decode(ids), text);
 }
 
 }  // namespace

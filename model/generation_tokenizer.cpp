@@ -1,4 +1,4 @@
-#include "model/causal_lm_tokenizer.h"
+#include "model/generation_tokenizer.h"
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -23,7 +23,7 @@ bool flag(const nlohmann::json& c, const char* key, bool fallback) {
   return c.contains(key) && c[key].is_boolean() ? c[key].get<bool>() : fallback;
 }
 
-class Gpt2Tokenizer : public CausalLmTokenizer {
+class Gpt2Tokenizer : public GenerationTokenizer {
  public:
   explicit Gpt2Tokenizer(const std::string& dir) {
     for (const char* f : {"vocab.json", "merges.txt"})
@@ -51,13 +51,11 @@ class Gpt2Tokenizer : public CausalLmTokenizer {
   std::int64_t eot_ = -1;
 };
 
-class LlamaTokenizer : public CausalLmTokenizer {
+// A sentencepiece model used with its own ids: BOS in front and EOS behind when asked.
+class SentencePieceGenerationTokenizer : public GenerationTokenizer {
  public:
-  explicit LlamaTokenizer(const std::string& dir) : spm_(model_file(dir)) {
-    const auto c = tokenizer_config(dir);
-    add_bos_ = flag(c, "add_bos_token", true);
-    add_eos_ = flag(c, "add_eos_token", false);
-  }
+  SentencePieceGenerationTokenizer(const std::string& model_file, bool add_bos, bool add_eos)
+      : spm_(model_file), add_bos_(add_bos), add_eos_(add_eos) {}
   std::vector<std::int64_t> encode(const std::string& text) const override {
     std::vector<std::int64_t> ids;
     if (add_bos_ && spm_.bos_id() >= 0) ids.push_back(spm_.bos_id());
@@ -68,30 +66,41 @@ class LlamaTokenizer : public CausalLmTokenizer {
   std::string decode(const std::vector<std::int64_t>& ids) const override {
     std::vector<std::int32_t> kept;
     for (auto id : ids)
-      if (id != spm_.bos_id() && id != spm_.eos_id() && id != spm_.pad_id())
+      if (id != spm_.bos_id() && id != spm_.eos_id() && id != spm_.pad_id() && id < spm_.vocab_size())
         kept.push_back(static_cast<std::int32_t>(id));
     return spm_.decode(kept);
   }
 
  private:
-  static std::string model_file(const std::string& dir) {
-    const auto p = fs::path(dir) / "tokenizer.model";
-    if (!fs::exists(p))
-      throw_user_error(dir,
-                       "a Llama model folder needs tokenizer.model (sentencepiece) for its tokenizer; "
-                       "tokenizer.json alone is not read yet: use --input-ids");
-    return p.string();
-  }
   SentencePieceModel spm_;
-  bool add_bos_ = true, add_eos_ = false;
+  bool add_bos_, add_eos_;
 };
+
+std::string sentencepiece_file(const std::string& dir, const char* name, const char* family) {
+  const auto p = fs::path(dir) / name;
+  if (!fs::exists(p))
+    throw_user_error(dir, std::string("a ") + family + " model folder needs " + name +
+                              " (sentencepiece) for its tokenizer; tokenizer.json alone is not read yet: use "
+                              "--input-ids");
+  return p.string();
+}
 
 }  // namespace
 
-std::unique_ptr<CausalLmTokenizer> load_causal_lm_tokenizer(const std::string& dir,
-                                                            const DecoderConfig& config) {
+std::unique_ptr<GenerationTokenizer> load_causal_lm_tokenizer(const std::string& dir,
+                                                              const DecoderConfig& config) {
   if (config.family == DecoderFamily::gpt2) return std::make_unique<Gpt2Tokenizer>(dir);
-  return std::make_unique<LlamaTokenizer>(dir);
+  const auto c = tokenizer_config(dir);
+  return std::make_unique<SentencePieceGenerationTokenizer>(
+      sentencepiece_file(dir, "tokenizer.model", "Llama"), flag(c, "add_bos_token", true),
+      flag(c, "add_eos_token", false));
+}
+
+std::unique_ptr<GenerationTokenizer> load_t5_tokenizer(const std::string& dir, const T5Config&) {
+  // T5's vocabulary is the sentencepiece pieces, then the <extra_id_N> sentinels (never produced
+  // by encode; dropped by decode) and padding up to vocab_size.
+  return std::make_unique<SentencePieceGenerationTokenizer>(sentencepiece_file(dir, "spiece.model", "T5"),
+                                                            false, true);
 }
 
 }  // namespace autopeft::model
