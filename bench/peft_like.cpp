@@ -61,6 +61,8 @@ int main(int argc, char** argv) {
   app.add_option("--seeds", seeds);
   app.add_option("--checkpoint", checkpoint);
   app.add_option("--budget-percent", budget, "params_percent_max");
+  std::vector<std::string> samplers = {"gp", "random"};
+  app.add_option("--samplers", samplers, "gp, gp-saas (the SAAS lengthscale prior), random")->delimiter(',');
   CLI11_PARSE(app, argc, argv);
 
   const auto dims = peft::bert_base_dims();
@@ -80,6 +82,7 @@ int main(int argc, char** argv) {
     o.feasible = feasible;
     o.design_seed = seed;
     o.reference = {std::nan(""), -budget};  // as the controller sets it under params_percent_max
+    if (sampler == "gp-saas") o.lengthscale_prior = "saas";
     std::set<std::string> seen;
     Eigen::MatrixXd f(evaluations, 2);
     Run r;
@@ -100,7 +103,7 @@ int main(int argc, char** argv) {
   };
 
   nlohmann::ordered_json results;
-  for (const std::string sampler : {"gp", "random"}) {
+  for (const auto& sampler : samplers) {
     std::vector<double> finals, checks, secs;
     for (int s = 0; s < seeds; ++s) {
       const auto r = run(sampler, static_cast<std::uint64_t>(s));
@@ -136,6 +139,10 @@ int main(int argc, char** argv) {
   out["params_percent_max"] = budget;
   out["reference"] = {{"accuracy", 0.5}, {"params_percent", budget}};
   out["results"] = results;
-  out["gp_over_random"] = results["gp"]["hv_mean"].get<double>() / results["random"]["hv_mean"].get<double>();
+  if (results.contains("random"))
+    for (const auto& s : samplers)
+      if (s != "random")
+        out[s + "_over_random"] =
+            results[s]["hv_mean"].get<double>() / results["random"]["hv_mean"].get<double>();
   std::cout << out.dump() << std::endl;
 }

@@ -90,6 +90,7 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
         !warm || n <= options.full_fit_below || last_full < 0 || n - last_full >= options.full_fit_every;
     GpFitOptions fit;
     fit.seed = rng();
+    fit.lengthscale_prior.saas = options.lengthscale_prior == "saas";
     if (!full) {
       fit.restarts = 0;
       fit.max_evaluations = options.warm_fit_evaluations;

@@ -54,6 +54,9 @@ struct BoOptions {
   // Each objective's values before its GP: "standardize" or "copula" (AutoPEFT's normal copula,
   // search/output_transform.h).
   std::string output_transform = "standardize";
+  // The GP lengthscales' prior: "dimension-scaled" (log-normal, BoTorch's default) or "saas"
+  // (half-Cauchy on inverse squared lengthscales; search/gp_fit.h).
+  std::string lengthscale_prior = "dimension-scaled";
   // "ehvi": exact EHVI for two objectives, Monte-Carlo EHVI (mc_samples common normal draws)
   // for more; "parego": ParEGO's random Chebyshev scalarisation with log-EI.
   std::string multi_objective = "ehvi";

@@ -24,6 +24,16 @@ Gaussian prior_of(int index, int dims) {
   return {0.0, 1.0};                          // mean
 }
 
+// SAAS (Eriksson & Jankowiak 2021) puts a half-Cauchy(tau) prior on each inverse squared
+// lengthscale rho = l^-2. In u = log l: rho = exp(-2u), |d rho / du| = 2 rho, so
+//   log p(u) = log(4 / (pi tau)) - log(1 + (rho / tau)^2) + log rho,
+//   d/du     = 4 rho^2 / (tau^2 + rho^2) - 2.
+double saas_log_pdf(double u, double tau, double* du) {
+  const double rho = std::exp(-2.0 * u);
+  if (du) *du = 4.0 * rho * rho / (tau * tau + rho * rho) - 2.0;
+  return std::log(4.0 / (M_PI * tau)) - std::log1p((rho / tau) * (rho / tau)) + std::log(rho);
+}
+
 void bounds(int dims, std::vector<double>& lo, std::vector<double>& hi) {
   lo.assign(static_cast<std::size_t>(dims + 3), 0.0);
   hi = lo;
@@ -40,12 +50,14 @@ void bounds(int dims, std::vector<double>& lo, std::vector<double>& hi) {
 }
 }  // namespace
 
-double log_prior(const Eigen::VectorXd& theta, int dims, Eigen::VectorXd* gradient) {
+double log_prior(const Eigen::VectorXd& theta, int dims, Eigen::VectorXd* gradient,
+                 const LengthscalePrior& prior) {
   double lp = 0;
   if (gradient) gradient->resize(theta.size());
   for (Eigen::Index i = 0; i < theta.size(); ++i) {
     double d = 0;
-    lp += prior_of(static_cast<int>(i), dims).log_pdf(theta[i], &d);
+    lp += prior.saas && i < dims ? saas_log_pdf(theta[i], prior.saas_tau, &d)
+                                 : prior_of(static_cast<int>(i), dims).log_pdf(theta[i], &d);
     if (gradient) (*gradient)[i] = d;
   }
   return lp;
@@ -67,11 +79,12 @@ GpFitResult fit_hyperparameters(GaussianProcess& gp, const Eigen::MatrixXd& X, c
     const Eigen::MatrixXd* X;
     const Eigen::VectorXd* y;
     bool priors;
+    LengthscalePrior prior;
     int dims;
     int evaluations = 0;
     double best = -std::numeric_limits<double>::infinity();
     Eigen::VectorXd best_theta;
-  } ctx{&gp, &X, &y, options.use_priors, dims, 0, result.objective, best};
+  } ctx{&gp, &X, &y, options.use_priors, options.lengthscale_prior, dims, 0, result.objective, best};
 
   const auto objective = [](const std::vector<double>& x, std::vector<double>& grad, void* data) -> double {
     auto& c = *static_cast<Context*>(data);
@@ -90,7 +103,7 @@ GpFitResult fit_hyperparameters(GaussianProcess& gp, const Eigen::MatrixXd& X, c
     }
     if (c.priors) {
       Eigen::VectorXd pg;
-      value += log_prior(theta, c.dims, &pg);
+      value += log_prior(theta, c.dims, &pg, c.prior);
       g += pg;
     }
     if (!std::isfinite(value)) value = -1e300;
@@ -118,10 +131,17 @@ GpFitResult fit_hyperparameters(GaussianProcess& gp, const Eigen::MatrixXd& X, c
             std::clamp(t[i], lo[static_cast<std::size_t>(i)], hi[static_cast<std::size_t>(i)]);
     } else {
       for (int i = 0; i < p; ++i) {
-        const auto prior = prior_of(i, dims);
-        std::normal_distribution<double> n(prior.mu, prior.sigma);
+        double v;
+        if (options.lengthscale_prior.saas && i < dims) {  // rho ~ half-Cauchy(tau), l = rho^-1/2
+          std::cauchy_distribution<double> cauchy(0.0, options.lengthscale_prior.saas_tau);
+          v = -0.5 * std::log(std::max(1e-12, std::abs(cauchy(rng))));
+        } else {
+          const auto prior = prior_of(i, dims);
+          std::normal_distribution<double> n(prior.mu, prior.sigma);
+          v = n(rng);
+        }
         x[static_cast<std::size_t>(i)] =
-            std::clamp(n(rng), lo[static_cast<std::size_t>(i)], hi[static_cast<std::size_t>(i)]);
+            std::clamp(v, lo[static_cast<std::size_t>(i)], hi[static_cast<std::size_t>(i)]);
       }
     }
     nlopt::opt opt(nlopt::LD_LBFGS, static_cast<unsigned>(p));

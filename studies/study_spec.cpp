@@ -103,9 +103,10 @@ StudySpec StudySpec::from_json(const nlohmann::json& j, const std::string& sourc
     if (!sj.is_object())
       throw_user_error(source + ": sampler", "must be an object such as {\"type\": \"gp\"}");
     for (const auto& [key, value] : sj.items())
-      if (key != "type" && key != "initial_design" && key != "design" && key != "output_transform")
+      if (key != "type" && key != "initial_design" && key != "design" && key != "output_transform" &&
+          key != "lengthscale_prior")
         throw_user_error(source + ": sampler." + key,
-                         "unknown key (type, initial_design, design, output_transform)");
+                         "unknown key (type, initial_design, design, output_transform, lengthscale_prior)");
     s.sampler = sj.value("type", std::string("gp"));
     if (s.sampler != "gp" && s.sampler != "random")
       throw_user_error(source + ": sampler.type", "'" + s.sampler + "' is not gp or random");
@@ -121,6 +122,10 @@ StudySpec StudySpec::from_json(const nlohmann::json& j, const std::string& sourc
     if (s.output_transform != "standardize" && s.output_transform != "copula")
       throw_user_error(source + ": sampler.output_transform",
                        "'" + s.output_transform + "' is not standardize or copula");
+    s.lengthscale_prior = sj.value("lengthscale_prior", std::string("dimension-scaled"));
+    if (s.lengthscale_prior != "dimension-scaled" && s.lengthscale_prior != "saas")
+      throw_user_error(source + ": sampler.lengthscale_prior",
+                       "'" + s.lengthscale_prior + "' is not dimension-scaled or saas");
   }
   if (j.contains("budget")) {
     const auto& b = j["budget"];

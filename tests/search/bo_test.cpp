@@ -177,6 +177,14 @@ TEST(BayesOptTest, CopulaProposalsAreReproducibleAndAdmissible) {
   const auto first = propose(kBox, history, {}, 11, o, a);
   kBox.validate(first, "copula proposal");
   EXPECT_EQ(propose(kBox, history, {}, 11, o, b), first);
+  // The SAAS lengthscale prior: admissible, reproducible, and fitted (its parameters differ).
+  BoOptions s = o;
+  s.lengthscale_prior = "saas";
+  BoState c, e;
+  const auto saas = propose(kBox, history, {}, 11, s, c);
+  kBox.validate(saas, "saas proposal");
+  EXPECT_EQ(propose(kBox, history, {}, 11, s, e), saas);
+  EXPECT_NE(c.gp_params.dump(), a.gp_params.dump());
 }
 
 // Three objectives go to Monte-Carlo EHVI with a GP each; proposals are admissible, new and

@@ -560,10 +560,14 @@ TEST(StudySpecTest, SamplerOptionsAreReadAndChecked) {
   spec = StudySpec::from_json(j, "spec.json", "/");
   EXPECT_EQ(spec.initial_design, -1);
   EXPECT_EQ(spec.design, "sobol");
+  EXPECT_EQ(spec.lengthscale_prior, "dimension-scaled");
+  j["sampler"] = {{"type", "gp"}, {"lengthscale_prior", "saas"}};
+  EXPECT_EQ(StudySpec::from_json(j, "spec.json", "/").lengthscale_prior, "saas");
   for (const auto& [bad, named] : std::vector<std::pair<nlohmann::json, std::string>>{
            {{{"type", "gp"}, {"initial_design", -2}}, "sampler.initial_design"},
            {{{"type", "gp"}, {"design", "lhs"}}, "sampler.design"},
            {{{"type", "gp"}, {"output_transform", "log"}}, "sampler.output_transform"},
+           {{{"type", "gp"}, {"lengthscale_prior", "gamma"}}, "sampler.lengthscale_prior"},
            {{{"type", "gp"}, {"candidates", 5}}, "sampler.candidates: unknown key"}}) {
     j["sampler"] = bad;
     try {
