@@ -6,6 +6,7 @@
 #include "core/errors.h"
 #include "core/json_file.h"
 #include "model/format/bpe.h"
+#include "model/format/tokenizer_json.h"
 #include "model/spm_library.h"
 
 namespace autopeft::model {
@@ -26,6 +27,12 @@ bool flag(const nlohmann::json& c, const char* key, bool fallback) {
 class Gpt2Tokenizer : public GenerationTokenizer {
  public:
   explicit Gpt2Tokenizer(const std::string& dir) {
+    const bool files = fs::exists(fs::path(dir) / "vocab.json") && fs::exists(fs::path(dir) / "merges.txt");
+    if (!files && fs::exists(fs::path(dir) / "tokenizer.json")) {
+      bpe_ = byte_level_bpe_from_tokenizer_json((fs::path(dir) / "tokenizer.json").string());
+      eot_ = bpe_->token_id("<|endoftext|>");
+      return;
+    }
     for (const char* f : {"vocab.json", "merges.txt"})
       if (!fs::exists(fs::path(dir) / f))
         throw_user_error(

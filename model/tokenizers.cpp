@@ -1,6 +1,7 @@
 #include "model/tokenizers.h"
 
 #include "model/format/bpe.h"
+#include "model/format/tokenizer_json.h"
 
 #include <filesystem>
 #include <fstream>
@@ -64,8 +65,13 @@ std::int64_t SentencePieceTokenizer::vocab_size() const { return spm_.vocab_size
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir, const EncoderConfig& config) {
   const auto limit = config.max_tokens();
   if (config.model_type == "bert") {
+    if (!fs::exists(fs::path(dir) / "vocab.txt") && fs::exists(fs::path(dir) / "tokenizer.json")) {
+      auto t = wordpiece_from_tokenizer_json((fs::path(dir) / "tokenizer.json").string());
+      t->set_model_max_length(tokenizer_max_length(dir, config));
+      return t;
+    }
     if (!fs::exists(fs::path(dir) / "vocab.txt"))
-      throw_user_error(dir, "a BERT model folder needs vocab.txt for its tokenizer");
+      throw_user_error(dir, "a BERT model folder needs vocab.txt (or tokenizer.json) for its tokenizer");
     return WordPieceTokenizer::from_dir(dir, limit);
   }
   if (config.model_type == "xlm-roberta" || config.model_type == "camembert") {
@@ -85,6 +91,13 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir, const EncoderC
     return t;
   }
   if (config.model_type == "roberta") {
+    const bool files = fs::exists(fs::path(dir) / "vocab.json") && fs::exists(fs::path(dir) / "merges.txt");
+    if (!files && fs::exists(fs::path(dir) / "tokenizer.json")) {
+      auto t = byte_level_bpe_from_tokenizer_json((fs::path(dir) / "tokenizer.json").string());
+      t->use_roberta_layout();
+      t->set_model_max_length(tokenizer_max_length(dir, config));
+      return t;
+    }
     for (const char* f : {"vocab.json", "merges.txt"})
       if (!fs::exists(fs::path(dir) / f))
         throw_user_error(

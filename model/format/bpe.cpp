@@ -159,11 +159,17 @@ std::unique_ptr<ByteLevelBpe> ByteLevelBpe::roberta_from_dir(const std::string& 
   if (config.contains("add_prefix_space") && config["add_prefix_space"].is_boolean())
     o.add_prefix_space = config["add_prefix_space"].get<bool>();
   auto t = from_files((fs::path(dir) / "vocab.json").string(), (fs::path(dir) / "merges.txt").string(), o);
-  t->special_ = {t->token_id("<s>"), t->token_id("</s>"), t->token_id("<pad>"), t->token_id("<unk>"),
-                 t->token_id("<mask>")};
-  t->template_ = PairTemplate::roberta;
+  t->use_roberta_layout();
   t->set_model_max_length(capped_model_max_length(config, position_limit));
   return t;
+}
+
+void ByteLevelBpe::use_roberta_layout() {
+  for (const char* s : {"<s>", "<pad>", "</s>", "<unk>", "<mask>"})
+    if (token_id(s) < 0)
+      throw_user_error("vocab", std::string("RoBERTa's special token '") + s + "' is missing");
+  special_ = {token_id("<s>"), token_id("</s>"), token_id("<pad>"), token_id("<unk>"), token_id("<mask>")};
+  template_ = PairTemplate::roberta;
 }
 
 std::vector<std::string> ByteLevelBpe::bpe(const std::string& mapped) const {

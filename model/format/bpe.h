@@ -36,6 +36,10 @@ class ByteLevelBpe : public Tokenizer {
   // the roberta pair template; add_prefix_space from tokenizer_config.json.
   static std::unique_ptr<ByteLevelBpe> roberta_from_dir(const std::string& dir, std::int64_t position_limit);
 
+  // RoBERTa's special tokens (<s> <pad> </s> <unk> <mask>, which must be in the vocabulary) and
+  // pair template.
+  void use_roberta_layout();
+
   std::vector<std::string> tokenize(const std::string& text) const override;
   std::vector<std::int64_t> to_ids(const std::string& text) const override;
   std::string id_to_token(std::int64_t id) const override;

@@ -44,18 +44,27 @@ WordPieceTokenizer::WordPieceTokenizer(const std::string& vocab_file, const Word
   std::ifstream in(vocab_file, std::ios::binary);
   if (!in) throw_user_error(vocab_file, "cannot open the WordPiece vocabulary");
   std::string line;
-  std::int64_t id = 0;
   while (std::getline(in, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!vocab_.emplace(line, id).second)
-      throw_user_error(vocab_file + ":" + std::to_string(id + 1), "token '" + line + "' appears twice");
     tokens_.push_back(line);
-    ++id;
   }
-  if (tokens_.empty()) throw_user_error(vocab_file, "empty vocabulary");
+  index(vocab_file);
+}
+
+WordPieceTokenizer::WordPieceTokenizer(std::vector<std::string> tokens, const WordPieceOptions& options,
+                                       const std::string& source)
+    : options_(options), tokens_(std::move(tokens)) {
+  index(source);
+}
+
+void WordPieceTokenizer::index(const std::string& source) {
+  for (std::size_t id = 0; id < tokens_.size(); ++id)
+    if (!vocab_.emplace(tokens_[id], static_cast<std::int64_t>(id)).second)
+      throw_user_error(source + ":" + std::to_string(id + 1), "token '" + tokens_[id] + "' appears twice");
+  if (tokens_.empty()) throw_user_error(source, "empty vocabulary");
   for (const char* s : kSpecials)
     if (vocab_.count(s)) never_split_.emplace_back(s);
-  if (!vocab_.count("[UNK]")) throw_user_error(vocab_file, "the vocabulary has no [UNK] token");
+  if (!vocab_.count("[UNK]")) throw_user_error(source, "the vocabulary has no [UNK] token");
   special_.unk = id_of("[UNK]");
   special_.cls = vocab_.count("[CLS]") ? id_of("[CLS]") : -1;
   special_.sep = vocab_.count("[SEP]") ? id_of("[SEP]") : -1;

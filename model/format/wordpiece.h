@@ -27,6 +27,9 @@ class WordPieceTokenizer : public Tokenizer {
  public:
   // Reads vocab.txt (one token a line, id = line number). Errors name the file and line.
   WordPieceTokenizer(const std::string& vocab_file, const WordPieceOptions& options = {});
+  // From the tokens in id order (`source` names where they came from in errors).
+  WordPieceTokenizer(std::vector<std::string> tokens, const WordPieceOptions& options,
+                     const std::string& source);
   // From a model folder: vocab.txt plus tokenizer_config.json when present.
   static std::unique_ptr<WordPieceTokenizer> from_dir(const std::string& dir, std::int64_t position_limit);
 
@@ -38,6 +41,7 @@ class WordPieceTokenizer : public Tokenizer {
   std::vector<std::string> basic_tokenize(const std::string& text) const;
 
  private:
+  void index(const std::string& source);  // vocab_, specials and template from tokens_
   std::vector<std::string> wordpiece(const std::string& word) const;
   std::int64_t id_of(const std::string& token) const;
   WordPieceOptions options_;

@@ -12,8 +12,11 @@
 #include "core/errors.h"
 #include "model/causal_lm.h"
 #include "model/generation.h"
+#include "model/generation_tokenizer.h"
 #include "model/llama.h"
 #include "model/tensor_io.h"
+#include "model/tokenizers.h"
+#include "tests/support/test_support.h"
 #include "tests/support/tiny_model.h"
 #include "tests/support/torch_support.h"
 
@@ -364,6 +367,67 @@ TEST(DecoderTest, InjectionPointsNameEveryLinearAndReachIt) {
   EXPECT_EQ(m->linear("layer.1.attn.k")->out_features, 16);  // 2 kv heads of 8
   EXPECT_THROW(m->linear("layer.2.attn.q"), UserError);
   EXPECT_THROW(m->linear("layer.0.attn.qkv"), UserError);
+}
+
+// Folders whose tokenizer comes only as tokenizer.json tokenise as with the classic files.
+TEST(TokenizerJsonFolderTest, Gpt2RobertaAndBertFoldersLoadTokenizerJson) {
+  auto to_json_bpe = [](const std::filesystem::path& dir, const std::string& special) {
+    auto vocab = nlohmann::json::parse(testing::read_file(dir / "vocab.json"));
+    nlohmann::json merges = nlohmann::json::array();
+    std::ifstream in(dir / "merges.txt");
+    std::string line;
+    while (std::getline(in, line))
+      if (!line.empty() && line.rfind("#version", 0) != 0) merges.push_back(line);
+    nlohmann::json added = nlohmann::json::array();
+    for (const auto& t : {special})
+      if (vocab.contains(t)) added.push_back({{"id", vocab[t]}, {"content", t}, {"special", true}});
+    const nlohmann::json j = {{"added_tokens", added},
+                              {"normalizer", nullptr},
+                              {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}}},
+                              {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", merges}}}};
+    std::ofstream(dir / "tokenizer.json") << j.dump();
+  };
+  {
+    TempDir dir;
+    testing::write_tiny_gpt2(dir.path());
+    const auto cfg = load_decoder_config(dir.path().string());
+    const auto classic =
+        load_causal_lm_tokenizer(dir.path().string(), cfg)->encode("the movie was<|endoftext|>");
+    to_json_bpe(dir.path(), "<|endoftext|>");
+    std::filesystem::remove(dir / "vocab.json");
+    std::filesystem::remove(dir / "merges.txt");
+    auto tok = load_causal_lm_tokenizer(dir.path().string(), cfg);
+    EXPECT_EQ(tok->encode("the movie was<|endoftext|>"), classic);
+    EXPECT_EQ(classic.size(), 4u);
+  }
+  {
+    TempDir dir;
+    testing::write_tiny_roberta(dir.path());
+    const auto cfg = load_encoder_config(dir.path().string());
+    const auto classic =
+        load_tokenizer(dir.path().string(), cfg)->encode("the movie", std::string("was good"));
+    to_json_bpe(dir.path(), "<mask>");
+    std::filesystem::remove(dir / "merges.txt");
+    EXPECT_EQ(
+        load_tokenizer(dir.path().string(), cfg)->encode("the movie", std::string("was good")).input_ids,
+        classic.input_ids);
+  }
+  {
+    TempDir dir;
+    testing::write_tiny_bert(dir.path());
+    const auto cfg = load_encoder_config(dir.path().string());
+    const auto classic = load_tokenizer(dir.path().string(), cfg)->encode("The Movie, very good!").input_ids;
+    nlohmann::json vocab = nlohmann::json::object();
+    std::ifstream in(dir / "vocab.txt");
+    std::string line;
+    for (int id = 0; std::getline(in, line); ++id) vocab[line] = id;
+    const nlohmann::json j = {{"normalizer", {{"type", "BertNormalizer"}, {"lowercase", true}}},
+                              {"pre_tokenizer", {{"type", "BertPreTokenizer"}}},
+                              {"model", {{"type", "WordPiece"}, {"vocab", vocab}}}};
+    std::ofstream(dir / "tokenizer.json") << j.dump();
+    std::filesystem::remove(dir / "vocab.txt");
+    EXPECT_EQ(load_tokenizer(dir.path().string(), cfg)->encode("The Movie, very good!").input_ids, classic);
+  }
 }
 
 }  // namespace

@@ -1,0 +1,148 @@
+#include "model/format/tokenizer_json.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/errors.h"
+#include "core/json_file.h"
+
+namespace autopeft::model {
+
+namespace {
+
+nlohmann::json read(const std::string& path) {
+  auto j = read_json_file(path, "tokenizer.json");
+  if (!j.is_object() || !j.contains("model") || !j["model"].is_object())
+    throw_user_error(path, "not a tokenizer.json (no \"model\" object)");
+  return j;
+}
+
+std::string type_of(const nlohmann::json& part) {
+  return part.is_object() && part.contains("type") && part["type"].is_string() ? part["type"].get<std::string>()
+                                                                              : std::string();
+}
+
+[[noreturn]] void unsupported(const std::string& path, const std::string& what) {
+  throw_user_error(path, what + " is not supported in tokenizer.json; give the tokenizer's own files "
+                                "(vocab.txt, vocab.json + merges.txt, or a sentencepiece .model) instead");
+}
+
+bool flag(const nlohmann::json& o, const char* key, bool fallback, const std::string& path) {
+  if (!o.contains(key) || o[key].is_null()) return fallback;
+  if (!o[key].is_boolean()) throw_user_error(path, std::string("'") + key + "' must be true or false");
+  return o[key].get<bool>();
+}
+
+// The added tokens: {content, id, special}.
+struct Added {
+  std::string content;
+  std::int64_t id;
+  bool special;
+};
+std::vector<Added> added_tokens(const nlohmann::json& j, const std::string& path) {
+  std::vector<Added> out;
+  if (!j.contains("added_tokens") || j["added_tokens"].is_null()) return out;
+  for (const auto& t : j["added_tokens"]) {
+    if (!t.is_object() || !t.contains("content") || !t.contains("id") || !t["id"].is_number_integer())
+      throw_user_error(path, "added_tokens entries need \"content\" and an integer \"id\"");
+    out.push_back({t["content"].get<std::string>(), t["id"].get<std::int64_t>(), flag(t, "special", false, path)});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string tokenizer_json_model_type(const std::string& path) {
+  const auto type = type_of(read(path)["model"]);
+  return type.empty() ? "BPE" : type;  // tokenizers omits "type" for BPE in old files
+}
+
+std::unique_ptr<WordPieceTokenizer> wordpiece_from_tokenizer_json(const std::string& path) {
+  const auto j = read(path);
+  const auto& m = j["model"];
+  if (type_of(m) != "WordPiece") unsupported(path, "model type '" + type_of(m) + "' (here: WordPiece)");
+  if (m.value("unk_token", std::string("[UNK]")) != "[UNK]") unsupported(path, "a WordPiece unk_token other than [UNK]");
+  if (m.value("continuing_subword_prefix", std::string("##")) != "##")
+    unsupported(path, "a continuing_subword_prefix other than ##");
+  WordPieceOptions o;
+  if (m.contains("max_input_chars_per_word") && m["max_input_chars_per_word"].is_number_integer())
+    o.max_chars_per_word = m["max_input_chars_per_word"].get<std::size_t>();
+  const auto& n = j.contains("normalizer") ? j["normalizer"] : nlohmann::json();
+  if (type_of(n) != "BertNormalizer") unsupported(path, "normalizer '" + type_of(n) + "' (WordPiece needs BertNormalizer)");
+  if (!flag(n, "clean_text", true, path)) unsupported(path, "BertNormalizer with clean_text false");
+  o.do_lower_case = flag(n, "lowercase", true, path);
+  o.tokenize_chinese_chars = flag(n, "handle_chinese_chars", true, path);
+  if (n.contains("strip_accents") && !n["strip_accents"].is_null()) o.strip_accents = flag(n, "strip_accents", false, path);
+  const auto& p = j.contains("pre_tokenizer") ? j["pre_tokenizer"] : nlohmann::json();
+  if (type_of(p) != "BertPreTokenizer") unsupported(path, "pre_tokenizer '" + type_of(p) + "' with WordPiece");
+  if (!m.contains("vocab") || !m["vocab"].is_object()) throw_user_error(path, "model.vocab must be an object");
+  std::vector<std::string> tokens(m["vocab"].size());
+  auto place = [&](const std::string& token, std::int64_t id) {
+    if (id < 0) throw_user_error(path, "negative id for '" + token + "'");
+    if (static_cast<std::size_t>(id) >= tokens.size()) tokens.resize(static_cast<std::size_t>(id) + 1);
+    auto& slot = tokens[static_cast<std::size_t>(id)];
+    if (!slot.empty() && slot != token)
+      throw_user_error(path, "id " + std::to_string(id) + " names both '" + slot + "' and '" + token + "'");
+    slot = token;
+  };
+  for (const auto& [token, id] : m["vocab"].items()) {
+    if (!id.is_number_integer()) throw_user_error(path, "the id of '" + token + "' is not an integer");
+    place(token, id.get<std::int64_t>());
+  }
+  for (const auto& a : added_tokens(j, path)) place(a.content, a.id);
+  for (std::size_t i = 0; i < tokens.size(); ++i)
+    if (tokens[i].empty()) throw_user_error(path, "no token has id " + std::to_string(i));
+  return std::make_unique<WordPieceTokenizer>(std::move(tokens), o, path);
+}
+
+std::unique_ptr<ByteLevelBpe> byte_level_bpe_from_tokenizer_json(const std::string& path) {
+  const auto j = read(path);
+  const auto& m = j["model"];
+  if (!type_of(m).empty() && type_of(m) != "BPE") unsupported(path, "model type '" + type_of(m) + "' (here: BPE)");
+  if (m.contains("byte_fallback") && flag(m, "byte_fallback", false, path)) unsupported(path, "BPE byte_fallback");
+  for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
+    if (m.contains(key) && m[key].is_string() && !m[key].get<std::string>().empty())
+      unsupported(path, std::string("BPE ") + key);
+  if (m.contains("dropout") && !m["dropout"].is_null() && m["dropout"].get<double>() != 0.0)
+    unsupported(path, "BPE dropout");
+  if (j.contains("normalizer") && !j["normalizer"].is_null())
+    unsupported(path, "normalizer '" + type_of(j["normalizer"]) + "' with byte-level BPE");
+  // The pre-tokenizer: ByteLevel (GPT-2's regex), alone or as the only step of a Sequence.
+  auto p = j.contains("pre_tokenizer") ? j["pre_tokenizer"] : nlohmann::json();
+  if (type_of(p) == "Sequence" && p.contains("pretokenizers") && p["pretokenizers"].size() == 1)
+    p = p["pretokenizers"][0];
+  if (type_of(p) != "ByteLevel")
+    unsupported(path, "pre_tokenizer '" + (type_of(p).empty() ? std::string("none") : type_of(p)) +
+                          "' (byte-level BPE needs ByteLevel with GPT-2's pattern)");
+  if (!flag(p, "use_regex", true, path)) unsupported(path, "ByteLevel with use_regex false");
+  ByteLevelBpe::Options o;
+  o.add_prefix_space = flag(p, "add_prefix_space", false, path);
+  if (!m.contains("vocab") || !m["vocab"].is_object()) throw_user_error(path, "model.vocab must be an object");
+  std::unordered_map<std::string, std::int64_t> vocab;
+  for (const auto& [piece, id] : m["vocab"].items()) {
+    if (!id.is_number_integer()) throw_user_error(path, "the id of '" + piece + "' is not an integer");
+    vocab[piece] = id.get<std::int64_t>();
+  }
+  std::vector<std::pair<std::string, std::string>> merges;
+  if (m.contains("merges"))
+    for (const auto& e : m["merges"]) {
+      if (e.is_string()) {
+        const auto s = e.get<std::string>();
+        const auto space = s.find(' ');
+        if (space == std::string::npos || space == 0 || space + 1 >= s.size() ||
+            s.find(' ', space + 1) != std::string::npos)
+          throw_user_error(path, "merge \"" + s + "\": expected two pieces separated by one space");
+        merges.emplace_back(s.substr(0, space), s.substr(space + 1));
+      } else if (e.is_array() && e.size() == 2 && e[0].is_string() && e[1].is_string()) {
+        merges.emplace_back(e[0].get<std::string>(), e[1].get<std::string>());
+      } else {
+        throw_user_error(path, "merges must be \"a b\" strings or [\"a\", \"b\"] pairs, got " + e.dump());
+      }
+    }
+  for (const auto& a : added_tokens(j, path)) {
+    vocab.emplace(a.content, a.id);
+    if (a.special) o.special_tokens.push_back(a.content);
+  }
+  return std::make_unique<ByteLevelBpe>(std::move(vocab), std::move(merges), std::move(o));
+}
+
+}  // namespace autopeft::model

@@ -1,0 +1,27 @@
+#pragma once
+// tokenizer.json (Hugging Face tokenizers' one-file format), for the pipelines we run exactly:
+//   WordPiece behind BertNormalizer and BertPreTokenizer (BERT);
+//   BPE behind the ByteLevel pre-tokenizer with GPT-2's regex and no normalizer (GPT-2, RoBERTa).
+// Anything else (Unigram: T5, XLM-R; sentencepiece-style BPE with Metaspace or byte fallback:
+// Llama 2; ByteLevel BPE behind a custom Split regex: Llama 3; other normalizers) is refused with
+// an error naming the part we do not support, rather than tokenised differently. Torch-free.
+#include <memory>
+#include <string>
+
+#include "model/format/bpe.h"
+#include "model/format/wordpiece.h"
+
+namespace autopeft::model {
+
+// The model type a tokenizer.json declares ("WordPiece", "BPE", "Unigram", "WordLevel").
+std::string tokenizer_json_model_type(const std::string& path);
+
+// BERT's tokenizer from tokenizer.json: the vocabulary (added tokens included) by id, the
+// BertNormalizer's lowercase / strip_accents / handle_chinese_chars.
+std::unique_ptr<WordPieceTokenizer> wordpiece_from_tokenizer_json(const std::string& path);
+
+// A byte-level BPE from tokenizer.json: vocabulary, merges ("a b" strings or [a, b] pairs),
+// add_prefix_space, and the special added tokens (matched whole).
+std::unique_ptr<ByteLevelBpe> byte_level_bpe_from_tokenizer_json(const std::string& path);
+
+}  // namespace autopeft::model
