@@ -168,6 +168,8 @@ int main(int argc, char** argv) {
   app.add_option("--design", base.initial_design_type, "BoOptions::initial_design_type: sobol or random");
   app.add_option("--output-transform", base.output_transform,
                  "BoOptions::output_transform: standardize or copula");
+  app.add_option("--lengthscale-prior", base.lengthscale_prior,
+                 "BoOptions::lengthscale_prior: dimension-scaled or saas");
   app.add_flag("--trace", trace, "print every evaluation to stderr");
   app.add_flag(
       "--given-reference", give_reference,
@@ -215,7 +217,8 @@ int main(int argc, char** argv) {
       {"initial_design", base.initial_design},   {"candidates", base.candidates},
       {"local_steps", base.local_steps},         {"multi_objective", base.multi_objective},
       {"reference_point", base.reference_point}, {"design", base.initial_design_type},
-      {"given_reference", give_reference},       {"output_transform", base.output_transform}};
+      {"given_reference", give_reference},       {"output_transform", base.output_transform},
+      {"lengthscale_prior", base.lengthscale_prior}};
   out["results"] = results;
   std::cout << out.dump() << std::endl;
   return 0;
