@@ -213,12 +213,15 @@ int main(int argc, char** argv) {
   out["evaluations"] = evaluations;
   out["checkpoint"] = checkpoint;
   out["seeds"] = seeds;
-  out["bo_options"] = {
-      {"initial_design", base.initial_design},   {"candidates", base.candidates},
-      {"local_steps", base.local_steps},         {"multi_objective", base.multi_objective},
-      {"reference_point", base.reference_point}, {"design", base.initial_design_type},
-      {"given_reference", give_reference},       {"output_transform", base.output_transform},
-      {"lengthscale_prior", base.lengthscale_prior}};
+  out["bo_options"] = {{"initial_design", base.initial_design},
+                       {"candidates", base.candidates},
+                       {"local_steps", base.local_steps},
+                       {"multi_objective", base.multi_objective},
+                       {"reference_point", base.reference_point},
+                       {"design", base.initial_design_type},
+                       {"given_reference", give_reference},
+                       {"output_transform", base.output_transform},
+                       {"lengthscale_prior", base.lengthscale_prior}};
   out["results"] = results;
   std::cout << out.dump() << std::endl;
   return 0;

@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
     o.feasible = feasible;
     o.design_seed = seed;
     o.reference = {std::nan(""), -budget};  // as the controller sets it under params_percent_max
-    if (sampler == "gp-saas") o.lengthscale_prior = "saas";
+    o.lengthscale_prior = sampler == "gp-saas" ? "saas" : "dimension-scaled";
     std::set<std::string> seen;
     Eigen::MatrixXd f(evaluations, 2);
     Run r;

@@ -122,7 +122,7 @@ StudySpec StudySpec::from_json(const nlohmann::json& j, const std::string& sourc
     if (s.output_transform != "standardize" && s.output_transform != "copula")
       throw_user_error(source + ": sampler.output_transform",
                        "'" + s.output_transform + "' is not standardize or copula");
-    s.lengthscale_prior = sj.value("lengthscale_prior", std::string("dimension-scaled"));
+    s.lengthscale_prior = sj.value("lengthscale_prior", std::string("saas"));
     if (s.lengthscale_prior != "dimension-scaled" && s.lengthscale_prior != "saas")
       throw_user_error(source + ": sampler.lengthscale_prior",
                        "'" + s.lengthscale_prior + "' is not dimension-scaled or saas");

@@ -31,8 +31,8 @@ struct StudySpec {
   // ("sobol": scrambled Sobol; "random"). Spec: "sampler": {"type": "gp", "initial_design": 10}.
   int initial_design = -1;
   std::string design = "sobol";
-  std::string output_transform = "standardize";        // or "copula" (AutoPEFT's normal copula)
-  std::string lengthscale_prior = "dimension-scaled";  // or "saas" (sparsity prior, search/gp_fit.h)
+  std::string output_transform = "standardize";  // or "copula" (AutoPEFT's normal copula)
+  std::string lengthscale_prior = "saas";        // or "dimension-scaled" (search/bo.h says why saas)
   std::optional<std::int64_t> budget_trials;
   std::optional<double> budget_hours;
   std::uint64_t seed = 0;

@@ -17,13 +17,15 @@ nlohmann::json read(const std::string& path) {
 }
 
 std::string type_of(const nlohmann::json& part) {
-  return part.is_object() && part.contains("type") && part["type"].is_string() ? part["type"].get<std::string>()
-                                                                              : std::string();
+  return part.is_object() && part.contains("type") && part["type"].is_string()
+             ? part["type"].get<std::string>()
+             : std::string();
 }
 
 [[noreturn]] void unsupported(const std::string& path, const std::string& what) {
-  throw_user_error(path, what + " is not supported in tokenizer.json; give the tokenizer's own files "
-                                "(vocab.txt, vocab.json + merges.txt, or a sentencepiece .model) instead");
+  throw_user_error(path, what +
+                             " is not supported in tokenizer.json; give the tokenizer's own files "
+                             "(vocab.txt, vocab.json + merges.txt, or a sentencepiece .model) instead");
 }
 
 bool flag(const nlohmann::json& o, const char* key, bool fallback, const std::string& path) {
@@ -44,7 +46,8 @@ std::vector<Added> added_tokens(const nlohmann::json& j, const std::string& path
   for (const auto& t : j["added_tokens"]) {
     if (!t.is_object() || !t.contains("content") || !t.contains("id") || !t["id"].is_number_integer())
       throw_user_error(path, "added_tokens entries need \"content\" and an integer \"id\"");
-    out.push_back({t["content"].get<std::string>(), t["id"].get<std::int64_t>(), flag(t, "special", false, path)});
+    out.push_back(
+        {t["content"].get<std::string>(), t["id"].get<std::int64_t>(), flag(t, "special", false, path)});
   }
   return out;
 }
@@ -60,21 +63,26 @@ std::unique_ptr<WordPieceTokenizer> wordpiece_from_tokenizer_json(const std::str
   const auto j = read(path);
   const auto& m = j["model"];
   if (type_of(m) != "WordPiece") unsupported(path, "model type '" + type_of(m) + "' (here: WordPiece)");
-  if (m.value("unk_token", std::string("[UNK]")) != "[UNK]") unsupported(path, "a WordPiece unk_token other than [UNK]");
+  if (m.value("unk_token", std::string("[UNK]")) != "[UNK]")
+    unsupported(path, "a WordPiece unk_token other than [UNK]");
   if (m.value("continuing_subword_prefix", std::string("##")) != "##")
     unsupported(path, "a continuing_subword_prefix other than ##");
   WordPieceOptions o;
   if (m.contains("max_input_chars_per_word") && m["max_input_chars_per_word"].is_number_integer())
     o.max_chars_per_word = m["max_input_chars_per_word"].get<std::size_t>();
   const auto& n = j.contains("normalizer") ? j["normalizer"] : nlohmann::json();
-  if (type_of(n) != "BertNormalizer") unsupported(path, "normalizer '" + type_of(n) + "' (WordPiece needs BertNormalizer)");
+  if (type_of(n) != "BertNormalizer")
+    unsupported(path, "normalizer '" + type_of(n) + "' (WordPiece needs BertNormalizer)");
   if (!flag(n, "clean_text", true, path)) unsupported(path, "BertNormalizer with clean_text false");
   o.do_lower_case = flag(n, "lowercase", true, path);
   o.tokenize_chinese_chars = flag(n, "handle_chinese_chars", true, path);
-  if (n.contains("strip_accents") && !n["strip_accents"].is_null()) o.strip_accents = flag(n, "strip_accents", false, path);
+  if (n.contains("strip_accents") && !n["strip_accents"].is_null())
+    o.strip_accents = flag(n, "strip_accents", false, path);
   const auto& p = j.contains("pre_tokenizer") ? j["pre_tokenizer"] : nlohmann::json();
-  if (type_of(p) != "BertPreTokenizer") unsupported(path, "pre_tokenizer '" + type_of(p) + "' with WordPiece");
-  if (!m.contains("vocab") || !m["vocab"].is_object()) throw_user_error(path, "model.vocab must be an object");
+  if (type_of(p) != "BertPreTokenizer")
+    unsupported(path, "pre_tokenizer '" + type_of(p) + "' with WordPiece");
+  if (!m.contains("vocab") || !m["vocab"].is_object())
+    throw_user_error(path, "model.vocab must be an object");
   std::vector<std::string> tokens(m["vocab"].size());
   auto place = [&](const std::string& token, std::int64_t id) {
     if (id < 0) throw_user_error(path, "negative id for '" + token + "'");
@@ -97,8 +105,10 @@ std::unique_ptr<WordPieceTokenizer> wordpiece_from_tokenizer_json(const std::str
 std::unique_ptr<ByteLevelBpe> byte_level_bpe_from_tokenizer_json(const std::string& path) {
   const auto j = read(path);
   const auto& m = j["model"];
-  if (!type_of(m).empty() && type_of(m) != "BPE") unsupported(path, "model type '" + type_of(m) + "' (here: BPE)");
-  if (m.contains("byte_fallback") && flag(m, "byte_fallback", false, path)) unsupported(path, "BPE byte_fallback");
+  if (!type_of(m).empty() && type_of(m) != "BPE")
+    unsupported(path, "model type '" + type_of(m) + "' (here: BPE)");
+  if (m.contains("byte_fallback") && flag(m, "byte_fallback", false, path))
+    unsupported(path, "BPE byte_fallback");
   for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
     if (m.contains(key) && m[key].is_string() && !m[key].get<std::string>().empty())
       unsupported(path, std::string("BPE ") + key);
@@ -116,7 +126,8 @@ std::unique_ptr<ByteLevelBpe> byte_level_bpe_from_tokenizer_json(const std::stri
   if (!flag(p, "use_regex", true, path)) unsupported(path, "ByteLevel with use_regex false");
   ByteLevelBpe::Options o;
   o.add_prefix_space = flag(p, "add_prefix_space", false, path);
-  if (!m.contains("vocab") || !m["vocab"].is_object()) throw_user_error(path, "model.vocab must be an object");
+  if (!m.contains("vocab") || !m["vocab"].is_object())
+    throw_user_error(path, "model.vocab must be an object");
   std::unordered_map<std::string, std::int64_t> vocab;
   for (const auto& [piece, id] : m["vocab"].items()) {
     if (!id.is_number_integer()) throw_user_error(path, "the id of '" + piece + "' is not an integer");

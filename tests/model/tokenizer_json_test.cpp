@@ -21,11 +21,10 @@ const std::vector<std::string> kTexts = {"Hello, World! The movie was naïve.", 
                                          "[CLS] the [MASK] end", "  spaces\tand\nnewlines  ", ""};
 
 TEST(TokenizerJsonTest, WordPieceMatchesVocabTxt) {
-  const std::vector<std::string> tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "movie",
-                                           "was",   "na",    "##ive", "hello", ",",     "world", "!",
-                                           ".",     "un",    "-",     "##bel", "##iev", "##able", "日",
-                                           "本",    "token", "##s",   "end",   "spaces", "and",  "new",
-                                           "##lines", "Hello", "The"};
+  const std::vector<std::string> tokens = {
+      "[PAD]", "[UNK]", "[CLS]", "[SEP]",  "[MASK]", "the", "movie",   "was",   "na",     "##ive", "hello",
+      ",",     "world", "!",     ".",      "un",     "-",   "##bel",   "##iev", "##able", "日",    "本",
+      "token", "##s",   "end",   "spaces", "and",    "new", "##lines", "Hello", "The"};
   for (bool lowercase : {true, false}) {
     TempDir dir;
     std::ofstream v(dir / "vocab.txt");
@@ -35,17 +34,23 @@ TEST(TokenizerJsonTest, WordPieceMatchesVocabTxt) {
       vocab[tokens[i]] = i;
     }
     v.close();
-    const nlohmann::json j = {
-        {"version", "1.0"},
-        {"added_tokens", {{{"id", 0}, {"content", "[PAD]"}, {"special", true}},
-                          {{"id", 4}, {"content", "[MASK]"}, {"special", true}}}},
-        {"normalizer",
-         {{"type", "BertNormalizer"}, {"clean_text", true}, {"handle_chinese_chars", true},
-          {"strip_accents", nullptr}, {"lowercase", lowercase}}},
-        {"pre_tokenizer", {{"type", "BertPreTokenizer"}}},
-        {"model",
-         {{"type", "WordPiece"}, {"unk_token", "[UNK]"}, {"continuing_subword_prefix", "##"},
-          {"max_input_chars_per_word", 100}, {"vocab", vocab}}}};
+    const nlohmann::json j = {{"version", "1.0"},
+                              {"added_tokens",
+                               {{{"id", 0}, {"content", "[PAD]"}, {"special", true}},
+                                {{"id", 4}, {"content", "[MASK]"}, {"special", true}}}},
+                              {"normalizer",
+                               {{"type", "BertNormalizer"},
+                                {"clean_text", true},
+                                {"handle_chinese_chars", true},
+                                {"strip_accents", nullptr},
+                                {"lowercase", lowercase}}},
+                              {"pre_tokenizer", {{"type", "BertPreTokenizer"}}},
+                              {"model",
+                               {{"type", "WordPiece"},
+                                {"unk_token", "[UNK]"},
+                                {"continuing_subword_prefix", "##"},
+                                {"max_input_chars_per_word", 100},
+                                {"vocab", vocab}}}};
     dir.write("tokenizer.json", j.dump());
     WordPieceOptions o;
     o.do_lower_case = lowercase;
@@ -98,12 +103,14 @@ TEST(TokenizerJsonTest, ByteLevelBpeMatchesVocabJsonAndMerges) {
   m.close();
   ByteLevelBpe::Options o;
   o.special_tokens = {"<|endoftext|>"};
-  const auto classic = ByteLevelBpe::from_files((dir / "vocab.json").string(), (dir / "merges.txt").string(), o);
+  const auto classic =
+      ByteLevelBpe::from_files((dir / "vocab.json").string(), (dir / "merges.txt").string(), o);
   for (const auto& merges : {as_strings, as_pairs}) {
     nlohmann::json vocab = bpe.vocab;
     vocab.erase("<|endoftext|>");  // an added token only
     const nlohmann::json j = {
-        {"added_tokens", {{{"id", bpe.vocab["<|endoftext|>"]}, {"content", "<|endoftext|>"}, {"special", true}}}},
+        {"added_tokens",
+         {{{"id", bpe.vocab["<|endoftext|>"]}, {"content", "<|endoftext|>"}, {"special", true}}}},
         {"normalizer", nullptr},
         {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}},
         {"model", {{"type", "BPE"}, {"dropout", nullptr}, {"vocab", vocab}, {"merges", merges}}}};
@@ -137,7 +144,8 @@ TEST(TokenizerJsonTest, WhatWeDoNotRunExactlyIsRefusedByName) {
   const nlohmann::json llama2 = {
       {"normalizer", {{"type", "Sequence"}}},
       {"pre_tokenizer", nullptr},
-      {"model", {{"type", "BPE"}, {"byte_fallback", true}, {"vocab", nlohmann::json::object()}, {"merges", {}}}}};
+      {"model",
+       {{"type", "BPE"}, {"byte_fallback", true}, {"vocab", nlohmann::json::object()}, {"merges", {}}}}};
   refused(llama2, true, "byte_fallback");
   const nlohmann::json split = {
       {"pre_tokenizer",

@@ -177,9 +177,9 @@ TEST(BayesOptTest, CopulaProposalsAreReproducibleAndAdmissible) {
   const auto first = propose(kBox, history, {}, 11, o, a);
   kBox.validate(first, "copula proposal");
   EXPECT_EQ(propose(kBox, history, {}, 11, o, b), first);
-  // The SAAS lengthscale prior: admissible, reproducible, and fitted (its parameters differ).
+  // The other lengthscale prior: admissible, reproducible, and fitted (its parameters differ).
   BoOptions s = o;
-  s.lengthscale_prior = "saas";
+  s.lengthscale_prior = "dimension-scaled";
   BoState c, e;
   const auto saas = propose(kBox, history, {}, 11, s, c);
   kBox.validate(saas, "saas proposal");

@@ -560,9 +560,9 @@ TEST(StudySpecTest, SamplerOptionsAreReadAndChecked) {
   spec = StudySpec::from_json(j, "spec.json", "/");
   EXPECT_EQ(spec.initial_design, -1);
   EXPECT_EQ(spec.design, "sobol");
-  EXPECT_EQ(spec.lengthscale_prior, "dimension-scaled");
-  j["sampler"] = {{"type", "gp"}, {"lengthscale_prior", "saas"}};
-  EXPECT_EQ(StudySpec::from_json(j, "spec.json", "/").lengthscale_prior, "saas");
+  EXPECT_EQ(spec.lengthscale_prior, "saas");
+  j["sampler"] = {{"type", "gp"}, {"lengthscale_prior", "dimension-scaled"}};
+  EXPECT_EQ(StudySpec::from_json(j, "spec.json", "/").lengthscale_prior, "dimension-scaled");
   for (const auto& [bad, named] : std::vector<std::pair<nlohmann::json, std::string>>{
            {{{"type", "gp"}, {"initial_design", -2}}, "sampler.initial_design"},
            {{{"type", "gp"}, {"design", "lhs"}}, "sampler.design"},
