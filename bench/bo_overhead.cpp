@@ -111,6 +111,8 @@ int main(int argc, char** argv) {
   app.add_option("--max-config-seconds", max_config_seconds,
                  "skip an optional configuration estimated above this");
   app.add_option("--seed", seed);
+  std::string prior = BoOptions{}.lengthscale_prior;
+  app.add_option("--lengthscale-prior", prior, "BoOptions::lengthscale_prior: saas or dimension-scaled");
   CLI11_PARSE(app, argc, argv);
 
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
@@ -149,6 +151,7 @@ int main(int argc, char** argv) {
 
       BoOptions options;
       options.initial_design = 2;  // always the model path, never the random initial design
+      options.lengthscale_prior = prior;
       options.budget = n + 1;
       const int reps = n <= 200 ? std::max(1, repeats) : 1;
       const std::vector<Observation> first_n(obs.begin(), obs.begin() + n);
@@ -168,6 +171,7 @@ int main(int argc, char** argv) {
       for (int r = 0; r < reps; ++r) {
         GaussianProcess gp(KernelType::matern52, d);
         GpFitOptions fit;
+        fit.lengthscale_prior.saas = prior == "saas";
         fit.seed = seed * 7 + static_cast<std::uint64_t>(r);
         const auto t0 = Clock::now();
         const auto result = fit_hyperparameters(gp, X, ys, fit);
@@ -196,7 +200,8 @@ int main(int argc, char** argv) {
   nlohmann::ordered_json out;
   out["bench"] = "bo_overhead";
   out["objectives"] = 2;
-  out["options"] = {{"candidates", BoOptions{}.candidates},
+  out["options"] = {{"lengthscale_prior", prior},
+                    {"candidates", BoOptions{}.candidates},
                     {"full_fit_below", BoOptions{}.full_fit_below},
                     {"full_fit_every", BoOptions{}.full_fit_every},
                     {"warm_fit_evaluations", BoOptions{}.warm_fit_evaluations},
