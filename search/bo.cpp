@@ -12,6 +12,7 @@
 #include "search/acquisition.h"
 #include "search/ehvi.h"
 #include "search/gp_fit.h"
+#include "search/nehvi.h"
 #include "search/output_transform.h"
 #include "search/pareto.h"
 #include "search/sobol.h"
@@ -120,7 +121,7 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
   std::function<Eigen::VectorXd(const Eigen::MatrixXd&)> score;
   std::vector<std::unique_ptr<GaussianProcess>> gps;
   std::unique_ptr<AcquisitionFunction> acq;
-  const bool ehvi = m >= 2 && options.multi_objective == "ehvi";
+  const bool ehvi = m >= 2 && (options.multi_objective == "ehvi" || options.multi_objective == "nehvi");
   if (ehvi) {
     // EHVI in the transformed (minimised) space: exact for two objectives, Monte Carlo beyond.
     const auto M = static_cast<Eigen::Index>(m);
@@ -156,22 +157,30 @@ nlohmann::json propose(const SearchSpace& space, const std::vector<Observation>&
     std::normal_distribution<double> standard;
     for (Eigen::Index r = 0; r < normals.rows(); ++r)
       for (Eigen::Index k = 0; k < M; ++k) normals(r, k) = standard(rng);
-    auto mc = std::make_shared<const MonteCarloEhvi>(front, ref, std::move(normals));
-    score = [&, front, ref, mc, M](const Eigen::MatrixXd& U) {
-      Eigen::MatrixXd mean(U.rows(), M), sd(U.rows(), M);
-      for (Eigen::Index k = 0; k < M; ++k) {  // one batched prediction per objective
-        Eigen::VectorXd mu, var;
-        gps[static_cast<std::size_t>(k)]->predict(U, mu, var);
-        mean.col(k) = -mu;
-        sd.col(k) = var.cwiseMax(0.0).cwiseSqrt();
-      }
-      Eigen::VectorXd out(U.rows());
-      for (Eigen::Index i = 0; i < U.rows(); ++i)
-        out[i] = M == 2 ? ehvi_2d(front, ref.head<2>(), mean.row(i).transpose().head<2>(),
-                                  sd.row(i).transpose().head<2>())
-                        : (*mc)(mean.row(i).transpose(), sd.row(i).transpose());
-      return out;
-    };
+    if (options.multi_objective == "nehvi") {
+      std::vector<const GaussianProcess*> models;
+      for (const auto& gp : gps) models.push_back(gp.get());
+      auto nehvi = std::make_shared<const NoisyEhvi>(models, ref, options.mc_samples, rng());
+      score = [nehvi](const Eigen::MatrixXd& U) { return (*nehvi)(U); };
+    }
+    if (!score) {
+      auto mc = std::make_shared<const MonteCarloEhvi>(front, ref, std::move(normals));
+      score = [&, front, ref, mc, M](const Eigen::MatrixXd& U) {
+        Eigen::MatrixXd mean(U.rows(), M), sd(U.rows(), M);
+        for (Eigen::Index k = 0; k < M; ++k) {  // one batched prediction per objective
+          Eigen::VectorXd mu, var;
+          gps[static_cast<std::size_t>(k)]->predict(U, mu, var);
+          mean.col(k) = -mu;
+          sd.col(k) = var.cwiseMax(0.0).cwiseSqrt();
+        }
+        Eigen::VectorXd out(U.rows());
+        for (Eigen::Index i = 0; i < U.rows(); ++i)
+          out[i] = M == 2 ? ehvi_2d(front, ref.head<2>(), mean.row(i).transpose().head<2>(),
+                                    sd.row(i).transpose().head<2>())
+                          : (*mc)(mean.row(i).transpose(), sd.row(i).transpose());
+        return out;
+      };
+    }
   } else {
     // One objective as it is; several scalarised (ParEGO: random simplex weights, augmented
     // Chebyshev of the objectives normalised to [0, 1]).

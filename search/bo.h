@@ -7,7 +7,9 @@
 //   - two objectives: a GP per objective and the exact expected hypervolume improvement
 //     (search/ehvi.h) over the observed front, reference point inferred from the observations;
 //   - more objectives: Monte-Carlo EHVI over independent per-objective GPs (search/ehvi.h;
-//     the observed front taken as it is: not yet BoTorch's noisy NEHVI);
+//     the observed front taken as it is);
+//   - multi_objective = "nehvi": Monte-Carlo noisy EHVI for any number of objectives
+//     (search/nehvi.h): the front itself is sampled from the posterior, for noisy objectives;
 //   - multi_objective = "parego": ParEGO (Knowles 2006): a random weight vector from the
 //     simplex, the augmented Chebyshev scalarisation of the objectives normalised to [0, 1], a GP
 //     on it and log-EI;
@@ -62,7 +64,8 @@ struct BoOptions {
   // 0.207 vs 0.066); bench_peft_like and bench_mo_quality measure both.
   std::string lengthscale_prior = "saas";
   // "ehvi": exact EHVI for two objectives, Monte-Carlo EHVI (mc_samples common normal draws)
-  // for more; "parego": ParEGO's random Chebyshev scalarisation with log-EI.
+  // for more; "nehvi": Monte-Carlo noisy EHVI (mc_samples joint posterior samples, any number of
+  // objectives); "parego": ParEGO's random Chebyshev scalarisation with log-EI.
   std::string multi_objective = "ehvi";
   int mc_samples = 128;
   // EHVI's reference point: "observed" (the worst observation of each objective) or "front"

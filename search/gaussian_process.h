@@ -33,6 +33,11 @@ class GaussianProcess {
   // Posterior mean and variance of the latent function at the rows of Xs.
   void predict(const Eigen::MatrixXd& Xs, Eigen::VectorXd& mean, Eigen::VectorXd& variance) const;
 
+  // Posterior covariance of the latent function between the rows of A and of B:
+  // k(A, B) - k(A, X) K^-1 k(X, B).
+  Eigen::MatrixXd posterior_covariance(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const;
+  const Eigen::MatrixXd& inputs() const { return X_; }  // the rows it was fitted on
+
   // Mean and variance at one point, with their gradients with respect to x.
   void predict_with_gradient(const Eigen::VectorXd& x, double& mean, double& variance, Eigen::VectorXd& dmean,
                              Eigen::VectorXd& dvariance) const;

@@ -79,6 +79,7 @@ std::optional<TrialRecord> start_new_proposal(Storage& storage, const StudyRecor
     options.initial_design_type = spec.design;
     options.output_transform = spec.output_transform;
     options.lengthscale_prior = spec.lengthscale_prior;
+    options.multi_objective = spec.multi_objective;
     options.design_seed = study.seed;
     options.design_index = proposals;
     // EHVI's reference point: the spec's, objective by objective; for params_percent under a

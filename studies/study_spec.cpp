@@ -104,9 +104,10 @@ StudySpec StudySpec::from_json(const nlohmann::json& j, const std::string& sourc
       throw_user_error(source + ": sampler", "must be an object such as {\"type\": \"gp\"}");
     for (const auto& [key, value] : sj.items())
       if (key != "type" && key != "initial_design" && key != "design" && key != "output_transform" &&
-          key != "lengthscale_prior")
+          key != "lengthscale_prior" && key != "multi_objective")
         throw_user_error(source + ": sampler." + key,
-                         "unknown key (type, initial_design, design, output_transform, lengthscale_prior)");
+                         "unknown key (type, initial_design, design, output_transform, lengthscale_prior, "
+                         "multi_objective)");
     s.sampler = sj.value("type", std::string("gp"));
     if (s.sampler != "gp" && s.sampler != "random")
       throw_user_error(source + ": sampler.type", "'" + s.sampler + "' is not gp or random");
@@ -122,6 +123,10 @@ StudySpec StudySpec::from_json(const nlohmann::json& j, const std::string& sourc
     if (s.output_transform != "standardize" && s.output_transform != "copula")
       throw_user_error(source + ": sampler.output_transform",
                        "'" + s.output_transform + "' is not standardize or copula");
+    s.multi_objective = sj.value("multi_objective", std::string("ehvi"));
+    if (s.multi_objective != "ehvi" && s.multi_objective != "nehvi" && s.multi_objective != "parego")
+      throw_user_error(source + ": sampler.multi_objective",
+                       "'" + s.multi_objective + "' is not ehvi, nehvi or parego");
     s.lengthscale_prior = sj.value("lengthscale_prior", std::string("saas"));
     if (s.lengthscale_prior != "dimension-scaled" && s.lengthscale_prior != "saas")
       throw_user_error(source + ": sampler.lengthscale_prior",

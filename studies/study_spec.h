@@ -32,6 +32,7 @@ struct StudySpec {
   int initial_design = -1;
   std::string design = "sobol";
   std::string output_transform = "standardize";  // or "copula" (AutoPEFT's normal copula)
+  std::string multi_objective = "ehvi";          // or "nehvi" (noisy, sampled fronts) or "parego"
   std::string lengthscale_prior = "saas";        // or "dimension-scaled" (search/bo.h says why saas)
   std::optional<std::int64_t> budget_trials;
   std::optional<double> budget_hours;

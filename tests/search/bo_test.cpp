@@ -190,6 +190,27 @@ TEST(BayesOptTest, CopulaProposalsAreReproducibleAndAdmissible) {
 // Three objectives go to Monte-Carlo EHVI with a GP each; proposals are admissible, new and
 // reproducible, and beat random search on a 3-objective problem whose Pareto set is a small
 // triangle (squared distances to three close points), which random points rarely hit.
+TEST(BayesOptTest, NoisyEhviProposalsAreAdmissibleReproducibleAndAvoidPendingPoints) {
+  std::vector<Observation> history;
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> noise(0.0, 0.3);
+  for (int i = 0; i < 12; ++i) {
+    const auto p = kBox.sample(rng);
+    history.push_back({p, {-branin(p) / 50 + noise(rng), -std::abs(p["a"].get<double>()) + noise(rng)}});
+  }
+  BoOptions o;
+  o.multi_objective = "nehvi";
+  o.mc_samples = 32;
+  BoState a, b;
+  const auto first = propose(kBox, history, {}, 3, o, a);
+  kBox.validate(first, "nehvi proposal");
+  EXPECT_EQ(propose(kBox, history, {}, 3, o, b), first);
+  BoState c;
+  const auto second = propose(kBox, history, {first}, 3, o, c);
+  kBox.validate(second, "nehvi proposal with a pending point");
+  EXPECT_NE(second, first);
+}
+
 TEST(BayesOptTest, ThreeObjectivesUseMonteCarloEhvi) {
   auto objectives = [](const nlohmann::json& p) {
     const double a = (p["a"].get<double>() + 5) / 15, b = p["b"].get<double>() / 15;  // [0, 1]^2

@@ -3,8 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <memory>
 #include <random>
 
+#include "search/gaussian_process.h"
+#include "search/nehvi.h"
 #include "search/pareto.h"
 
 namespace autopeft::search {
@@ -87,6 +91,59 @@ TEST(EhviTest, MonteCarloEhviAgreesWithTheExactOneAndWithDeterministicPoints) {
   EXPECT_EQ(ehvi_mc(front3, ref3, Eigen::Vector3d(0.9, 0.9, 0.9), Eigen::Vector3d::Zero(),
                     Eigen::MatrixXd::Zero(3, 3)),
             0.0);  // dominated
+}
+
+// NEHVI in the noise-free limit: the posterior at the observed points is (almost) their values,
+// every sampled front is the observed front, and NEHVI is EHVI (exact, two objectives), up to the
+// Monte-Carlo error. With real noise the sampled fronts differ from sample to sample.
+TEST(NoisyEhviTest, ReducesToEhviWithoutNoiseAndSamplesTheFrontWithIt) {
+  std::mt19937_64 rng(4);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const int n = 12;
+  Eigen::MatrixXd X(n, 2);
+  Eigen::VectorXd y1(n), y2(n);
+  for (int i = 0; i < n; ++i) {
+    X(i, 0) = u(rng);
+    X(i, 1) = u(rng);
+    y1[i] = std::sin(3 * X(i, 0)) + X(i, 1);  // larger is better
+    y2[i] = std::cos(2 * X(i, 1)) - X(i, 0);
+  }
+  auto make = [&](const Eigen::VectorXd& y, double noise) {
+    auto gp = std::make_unique<GaussianProcess>(KernelType::matern52, 2);
+    Eigen::VectorXd theta(5);
+    theta << std::log(0.4), std::log(0.5), 0.0, std::log(noise), 0.0;
+    gp->set_params(theta);
+    gp->fit(X, y);
+    return gp;
+  };
+  Eigen::Vector2d ref(-y1.minCoeff() + 0.2, -y2.minCoeff() + 0.2);  // minimised space
+  Eigen::MatrixXd U(5, 2);
+  U << 0.1, 0.9, 0.5, 0.5, 0.9, 0.2, 0.3, 0.7, 0.7, 0.4;
+  {
+    auto g1 = make(y1, 1e-10), g2 = make(y2, 1e-10);
+    const NoisyEhvi nehvi({g1.get(), g2.get()}, ref, 4000, 7);
+    Eigen::MatrixXd front(n, 2);
+    front.col(0) = -y1;
+    front.col(1) = -y2;
+    EXPECT_NEAR(nehvi.front_hypervolume(0), hypervolume(front, ref), 1e-4);
+    const Eigen::VectorXd scores = nehvi(U);
+    for (Eigen::Index i = 0; i < U.rows(); ++i) {
+      Eigen::VectorXd mu1, v1, mu2, v2;
+      g1->predict(U.row(i), mu1, v1);
+      g2->predict(U.row(i), mu2, v2);
+      const double exact = ehvi_2d(front, ref, Eigen::Vector2d(-mu1[0], -mu2[0]),
+                                   Eigen::Vector2d(std::sqrt(v1[0]), std::sqrt(v2[0])));
+      EXPECT_NEAR(scores[i], exact, 0.05 * exact + 2e-3) << i;
+    }
+  }
+  {
+    auto g1 = make(y1, 0.05), g2 = make(y2, 0.05);
+    const NoisyEhvi nehvi({g1.get(), g2.get()}, ref, 64, 7);
+    EXPECT_NE(nehvi.front_hypervolume(0), nehvi.front_hypervolume(1));
+    const Eigen::VectorXd scores = nehvi(U);
+    EXPECT_TRUE((scores.array() >= 0).all());
+    EXPECT_EQ(NoisyEhvi({g1.get(), g2.get()}, ref, 64, 7)(U), scores);  // seeded
+  }
 }
 
 }  // namespace

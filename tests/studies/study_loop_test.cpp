@@ -563,11 +563,14 @@ TEST(StudySpecTest, SamplerOptionsAreReadAndChecked) {
   EXPECT_EQ(spec.lengthscale_prior, "saas");
   j["sampler"] = {{"type", "gp"}, {"lengthscale_prior", "dimension-scaled"}};
   EXPECT_EQ(StudySpec::from_json(j, "spec.json", "/").lengthscale_prior, "dimension-scaled");
+  j["sampler"] = {{"type", "gp"}, {"multi_objective", "nehvi"}};
+  EXPECT_EQ(StudySpec::from_json(j, "spec.json", "/").multi_objective, "nehvi");
   for (const auto& [bad, named] : std::vector<std::pair<nlohmann::json, std::string>>{
            {{{"type", "gp"}, {"initial_design", -2}}, "sampler.initial_design"},
            {{{"type", "gp"}, {"design", "lhs"}}, "sampler.design"},
            {{{"type", "gp"}, {"output_transform", "log"}}, "sampler.output_transform"},
            {{{"type", "gp"}, {"lengthscale_prior", "gamma"}}, "sampler.lengthscale_prior"},
+           {{{"type", "gp"}, {"multi_objective", "qnehvi"}}, "sampler.multi_objective"},
            {{{"type", "gp"}, {"candidates", 5}}, "sampler.candidates: unknown key"}}) {
     j["sampler"] = bad;
     try {
