@@ -232,6 +232,12 @@ def main():
             data["search"][s] = search_summary(exe, os.path.join(base, "search"), s)
             for pick in PICKS:
                 data["final"][f"{s}-{pick}"] = final_summary(os.path.join(base, "final", f"{s}-{pick}"))
+        # Finals run by hand (`scripts/results final TASK NAME CONFIG [LR]`, e.g. a baseline at
+        # another learning rate), after the standard ones.
+        extra = os.path.join(base, "final")
+        for b in sorted(os.listdir(extra)) if os.path.isdir(extra) else []:
+            if b not in data["final"] and final_summary(os.path.join(extra, b)):
+                data["final"][b] = final_summary(os.path.join(extra, b))
         with open(os.path.join(res, name + ".json"), "w") as f:
             f.write(scrub(data, work, repo))
         task_section(name, title, data, out)
