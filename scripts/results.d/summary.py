@@ -141,11 +141,12 @@ def task_section(name, title, data, out):
     finals, searches = data["final"], data["search"]
     w(f"## {title}\n")
     w("### Final training (3 seeds; selection on the held-out split, then one evaluation on dev)\n")
-    w("| configuration | params % | trainable | held-out acc. (selection) | dev acc. | train+eval s / seed |")
-    w("|---|---:|---:|---:|---:|---:|")
+    w("| configuration | params % | trainable | learning rate | held-out acc. (selection) | dev acc. | train+eval s / seed |")
+    w("|---|---:|---:|---:|---:|---:|---:|")
     rows = sorted(((k, v) for k, v in finals.items() if v), key=lambda kv: kv[1]["params_percent"])
     for k, v in rows:
-        w(f"| {k} | {v['params_percent']:.3f} | {v['trainable']:,} | {fmt_ms(v['holdout_mean'], v['holdout_std'])} "
+        w(f"| {k} | {v['params_percent']:.3f} | {v['trainable']:,} | {v['options']['learning_rate']:g} "
+          f"| {fmt_ms(v['holdout_mean'], v['holdout_std'])} "
           f"| {fmt_ms(v['dev_mean'], v['dev_std'])} | {v['seconds_per_seed']:.0f} |")
     missing = [k for k, v in finals.items() if not v]
     if missing:
