@@ -147,7 +147,8 @@ RunResult run(const Problem& problem, const std::string& sampler, std::uint64_t 
                 << y[1] << " x " << p.dump() << "\n";
     const double n0 = noise * std::abs(problem.ref[0]) * standard(noise_rng),
                  n1 = noise * std::abs(problem.ref[1]) * standard(noise_rng);
-    history.push_back({p, {-(y[0] + n0), -(y[1] + n1)}});  // propose maximises: negate the minimised objectives
+    history.push_back(
+        {p, {-(y[0] + n0), -(y[1] + n1)}});  // propose maximises: negate the minimised objectives
     if (i + 1 == checkpoint) r.hv_checkpoint = hypervolume_2d(f.topRows(i + 1), problem.ref);
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -175,7 +176,8 @@ int main(int argc, char** argv) {
   app.add_option("--output-transform", base.output_transform,
                  "BoOptions::output_transform: standardize or copula");
   app.add_option("--noise", noise, "observation noise sd as a fraction of each objective's reference value");
-  app.add_option("--multi-objective", base.multi_objective, "BoOptions::multi_objective: ehvi, nehvi or parego");
+  app.add_option("--multi-objective", base.multi_objective,
+                 "BoOptions::multi_objective: ehvi, nehvi or parego");
   app.add_option("--lengthscale-prior", base.lengthscale_prior,
                  "BoOptions::lengthscale_prior: dimension-scaled or saas");
   app.add_flag("--trace", trace, "print every evaluation to stderr");
@@ -221,15 +223,12 @@ int main(int argc, char** argv) {
   out["evaluations"] = evaluations;
   out["checkpoint"] = checkpoint;
   out["seeds"] = seeds;
-  out["bo_options"] = {{"initial_design", base.initial_design},
-                       {"candidates", base.candidates},
-                       {"local_steps", base.local_steps},
-                       {"multi_objective", base.multi_objective},
-                       {"reference_point", base.reference_point},
-                       {"design", base.initial_design_type},
-                       {"given_reference", give_reference}, {"noise", noise},
-                       {"output_transform", base.output_transform},
-                       {"lengthscale_prior", base.lengthscale_prior}};
+  out["bo_options"] = {
+      {"initial_design", base.initial_design},     {"candidates", base.candidates},
+      {"local_steps", base.local_steps},           {"multi_objective", base.multi_objective},
+      {"reference_point", base.reference_point},   {"design", base.initial_design_type},
+      {"given_reference", give_reference},         {"noise", noise},
+      {"output_transform", base.output_transform}, {"lengthscale_prior", base.lengthscale_prior}};
   out["results"] = results;
   std::cout << out.dump() << std::endl;
   return 0;

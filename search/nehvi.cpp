@@ -10,8 +10,8 @@
 
 namespace autopeft::search {
 
-NoisyEhvi::NoisyEhvi(const std::vector<const GaussianProcess*>& gps, const Eigen::VectorXd& reference, int samples,
-                     std::uint64_t seed)
+NoisyEhvi::NoisyEhvi(const std::vector<const GaussianProcess*>& gps, const Eigen::VectorXd& reference,
+                     int samples, std::uint64_t seed)
     : gps_(gps), reference_(reference) {
   if (gps.empty() || static_cast<Eigen::Index>(gps.size()) != reference.size())
     throw std::invalid_argument("NoisyEhvi: one GP per objective and a reference coordinate each");
@@ -22,7 +22,8 @@ NoisyEhvi::NoisyEhvi(const std::vector<const GaussianProcess*>& gps, const Eigen
   std::vector<Eigen::MatrixXd> sampled(static_cast<std::size_t>(m));  // per objective: S x n, minimised
   for (Eigen::Index k = 0; k < m; ++k) {
     const auto& gp = *gps[static_cast<std::size_t>(k)];
-    if (gp.inputs().rows() != n) throw std::invalid_argument("NoisyEhvi: the GPs were fitted on different inputs");
+    if (gp.inputs().rows() != n)
+      throw std::invalid_argument("NoisyEhvi: the GPs were fitted on different inputs");
     Eigen::VectorXd mu, var;
     gp.predict(X, mu, var);
     Eigen::MatrixXd S = gp.posterior_covariance(X, X);
@@ -50,15 +51,18 @@ NoisyEhvi::NoisyEhvi(const std::vector<const GaussianProcess*>& gps, const Eigen
   }
   for (int s = 0; s < samples; ++s) {
     Eigen::MatrixXd points(n, m);
-    for (Eigen::Index k = 0; k < m; ++k) points.col(k) = sampled[static_cast<std::size_t>(k)].row(s).transpose();
+    for (Eigen::Index k = 0; k < m; ++k)
+      points.col(k) = sampled[static_cast<std::size_t>(k)].row(s).transpose();
     std::vector<Eigen::Index> inside;
     for (Eigen::Index i = 0; i < n; ++i)
       if ((points.row(i).transpose().array() < reference_.array()).all()) inside.push_back(i);
     Eigen::MatrixXd candidates(static_cast<Eigen::Index>(inside.size()), m);
-    for (std::size_t i = 0; i < inside.size(); ++i) candidates.row(static_cast<Eigen::Index>(i)) = points.row(inside[i]);
+    for (std::size_t i = 0; i < inside.size(); ++i)
+      candidates.row(static_cast<Eigen::Index>(i)) = points.row(inside[i]);
     const auto keep = candidates.rows() > 0 ? pareto_front(candidates) : std::vector<int>{};
     Eigen::MatrixXd front(static_cast<Eigen::Index>(keep.size()), m);
-    for (std::size_t i = 0; i < keep.size(); ++i) front.row(static_cast<Eigen::Index>(i)) = candidates.row(keep[i]);
+    for (std::size_t i = 0; i < keep.size(); ++i)
+      front.row(static_cast<Eigen::Index>(i)) = candidates.row(keep[i]);
     hv0_.push_back(hypervolume(front, reference_));
     fronts_.push_back(std::move(front));
   }
@@ -73,8 +77,8 @@ Eigen::VectorXd NoisyEhvi::operator()(const Eigen::MatrixXd& U) const {
     const auto& gp = *gps_[static_cast<std::size_t>(k)];
     Eigen::VectorXd mu, var;
     gp.predict(U, mu, var);
-    const Eigen::MatrixXd W =
-        chol_L_[static_cast<std::size_t>(k)].triangularView<Eigen::Lower>().solve(gp.posterior_covariance(X, U));
+    const Eigen::MatrixXd W = chol_L_[static_cast<std::size_t>(k)].triangularView<Eigen::Lower>().solve(
+        gp.posterior_covariance(X, U));
     const Eigen::ArrayXd rest = (var.array() - W.colwise().squaredNorm().transpose().array()).max(0.0).sqrt();
     Eigen::MatrixXd f = z_[static_cast<std::size_t>(k)] * W;  // S x c
     f += z_new_[static_cast<std::size_t>(k)] * rest.matrix().transpose();
