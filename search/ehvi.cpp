@@ -45,19 +45,32 @@ double ehvi_2d(const Eigen::MatrixXd& front, const Eigen::Vector2d& reference, c
   return total;
 }
 
-MonteCarloEhvi::MonteCarloEhvi(const Eigen::MatrixXd& front, const Eigen::VectorXd& reference,
-                               Eigen::MatrixXd normals)
-    : reference_(reference), normals_(std::move(normals)) {
+Eigen::MatrixXd front_inside(const Eigen::MatrixXd& points, const Eigen::VectorXd& reference) {
   std::vector<Eigen::Index> inside;
-  for (Eigen::Index i = 0; i < front.rows(); ++i)
-    if ((front.row(i).transpose().array() < reference.array()).all()) inside.push_back(i);
+  for (Eigen::Index i = 0; i < points.rows(); ++i)
+    if ((points.row(i).transpose().array() < reference.array()).all()) inside.push_back(i);
   Eigen::MatrixXd candidates(static_cast<Eigen::Index>(inside.size()), reference.size());
   for (std::size_t i = 0; i < inside.size(); ++i)
-    candidates.row(static_cast<Eigen::Index>(i)) = front.row(inside[i]);
+    candidates.row(static_cast<Eigen::Index>(i)) = points.row(inside[i]);
   const auto keep = candidates.rows() > 0 ? pareto_front(candidates) : std::vector<int>{};
-  base_.resize(static_cast<Eigen::Index>(keep.size()), reference.size());
+  Eigen::MatrixXd front(static_cast<Eigen::Index>(keep.size()), reference.size());
   for (std::size_t i = 0; i < keep.size(); ++i)
-    base_.row(static_cast<Eigen::Index>(i)) = candidates.row(keep[i]);
+    front.row(static_cast<Eigen::Index>(i)) = candidates.row(keep[i]);
+  return front;
+}
+
+double hypervolume_improvement(const Eigen::MatrixXd& front, double hv0, const Eigen::VectorXd& z,
+                               const Eigen::VectorXd& reference, Eigen::MatrixXd& scratch) {
+  if (!(z.array() < reference.array()).all()) return 0.0;
+  for (Eigen::Index i = 0; i < front.rows(); ++i)
+    if ((front.row(i).transpose().array() <= z.array()).all()) return 0.0;
+  scratch.row(front.rows()) = z.transpose();
+  return hypervolume(scratch, reference) - hv0;
+}
+
+MonteCarloEhvi::MonteCarloEhvi(const Eigen::MatrixXd& front, const Eigen::VectorXd& reference,
+                               Eigen::MatrixXd normals)
+    : reference_(reference), normals_(std::move(normals)), base_(front_inside(front, reference)) {
   hv0_ = hypervolume(base_, reference_);
 }
 
@@ -68,13 +81,7 @@ double MonteCarloEhvi::operator()(const Eigen::VectorXd& mu, const Eigen::Vector
   double total = 0;
   for (Eigen::Index s = 0; s < normals_.rows(); ++s) {
     const Eigen::VectorXd z = mu.array() + sigma.array() * normals_.row(s).transpose().array();
-    if (!(z.array() < reference_.array()).all()) continue;
-    bool dominated = false;
-    for (Eigen::Index i = 0; i < base_.rows() && !dominated; ++i)
-      dominated = (base_.row(i).transpose().array() <= z.array()).all();
-    if (dominated) continue;
-    with.row(base_.rows()) = z.transpose();
-    total += hypervolume(with, reference_) - hv0_;
+    total += hypervolume_improvement(base_, hv0_, z, reference_, with);
   }
   return total / static_cast<double>(normals_.rows());
 }

@@ -26,6 +26,15 @@ double ehvi_2d(const Eigen::MatrixXd& front, const Eigen::Vector2d& reference, c
 double ehvi_mc(const Eigen::MatrixXd& front, const Eigen::VectorXd& reference, const Eigen::VectorXd& mu,
                const Eigen::VectorXd& sigma, const Eigen::MatrixXd& normals);
 
+// The non-dominated rows of `points` strictly inside the reference box (the front an improvement
+// is measured against).
+Eigen::MatrixXd front_inside(const Eigen::MatrixXd& points, const Eigen::VectorXd& reference);
+
+// The hypervolume z adds to `front` (hypervolume hv0): 0 outside the box or when dominated.
+// `scratch` must hold front's rows and one more row (it is reused across calls).
+double hypervolume_improvement(const Eigen::MatrixXd& front, double hv0, const Eigen::VectorXd& z,
+                               const Eigen::VectorXd& reference, Eigen::MatrixXd& scratch);
+
 // The same for many candidates against one front: the filtered front, its hypervolume and the
 // draws are prepared once (an acquisition scores ~1,400 candidates per proposal).
 class MonteCarloEhvi {

@@ -6,6 +6,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "search/ehvi.h"
 #include "search/pareto.h"
 
 namespace autopeft::search {
@@ -53,16 +54,7 @@ NoisyEhvi::NoisyEhvi(const std::vector<const GaussianProcess*>& gps, const Eigen
     Eigen::MatrixXd points(n, m);
     for (Eigen::Index k = 0; k < m; ++k)
       points.col(k) = sampled[static_cast<std::size_t>(k)].row(s).transpose();
-    std::vector<Eigen::Index> inside;
-    for (Eigen::Index i = 0; i < n; ++i)
-      if ((points.row(i).transpose().array() < reference_.array()).all()) inside.push_back(i);
-    Eigen::MatrixXd candidates(static_cast<Eigen::Index>(inside.size()), m);
-    for (std::size_t i = 0; i < inside.size(); ++i)
-      candidates.row(static_cast<Eigen::Index>(i)) = points.row(inside[i]);
-    const auto keep = candidates.rows() > 0 ? pareto_front(candidates) : std::vector<int>{};
-    Eigen::MatrixXd front(static_cast<Eigen::Index>(keep.size()), m);
-    for (std::size_t i = 0; i < keep.size(); ++i)
-      front.row(static_cast<Eigen::Index>(i)) = candidates.row(keep[i]);
+    Eigen::MatrixXd front = front_inside(points, reference_);
     hv0_.push_back(hypervolume(front, reference_));
     fronts_.push_back(std::move(front));
   }
@@ -93,13 +85,7 @@ Eigen::VectorXd NoisyEhvi::operator()(const Eigen::MatrixXd& U) const {
     for (Eigen::Index i = 0; i < c; ++i) {
       Eigen::VectorXd z(m);
       for (Eigen::Index k = 0; k < m; ++k) z[k] = values[static_cast<std::size_t>(k)](s, i);
-      if (!(z.array() < reference_.array()).all()) continue;
-      bool dominated = false;
-      for (Eigen::Index r = 0; r < front.rows() && !dominated; ++r)
-        dominated = (front.row(r).transpose().array() <= z.array()).all();
-      if (dominated) continue;
-      with.row(front.rows()) = z.transpose();
-      out[i] += hypervolume(with, reference_) - hv0_[static_cast<std::size_t>(s)];
+      out[i] += hypervolume_improvement(front, hv0_[static_cast<std::size_t>(s)], z, reference_, with);
     }
   }
   return S > 0 ? Eigen::VectorXd(out / static_cast<double>(S)) : out;
