@@ -29,20 +29,13 @@ torch::Tensor apply_rotary(const torch::Tensor& x, const torch::Tensor& position
   return x * cos + rotated * sin;
 }
 
+RmsNormImpl::RmsNormImpl(std::int64_t size, double eps) : eps_(eps) {
+  weight = register_parameter("weight", torch::ones({size}));
+}
+
+torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) { return rms_norm(x, weight, eps_); }
+
 namespace {
-
-class RmsNormImpl : public torch::nn::Module {
- public:
-  RmsNormImpl(std::int64_t size, double eps) : eps_(eps) {
-    weight = register_parameter("weight", torch::ones({size}));
-  }
-  torch::Tensor forward(const torch::Tensor& x) { return rms_norm(x, weight, eps_); }
-  torch::Tensor weight;
-
- private:
-  double eps_;
-};
-TORCH_MODULE(RmsNorm);
 
 class LlamaAttentionImpl : public torch::nn::Module {
  public:

@@ -6,6 +6,8 @@
 // Parameter names are the checkpoint keys (model.layers.3.self_attn.q_proj.weight, ...).
 // Injection points per layer: attn.q, attn.k, attn.v, attn.o, ffn.gate, ffn.in (up_proj),
 // ffn.out (down_proj).
+#include <torch/nn/module.h>
+
 #include <memory>
 
 #include "model/causal_lm.h"
@@ -17,6 +19,18 @@ std::shared_ptr<CausalLmImpl> make_llama(const DecoderConfig& config);
 // RMSNorm as transformers computes it: in float32, x * rsqrt(mean(x^2) + eps), cast back, times
 // the weight.
 torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& weight, double eps);
+// The module form (a "weight" parameter of ones): Llama's norms and T5's T5LayerNorm.
+class RmsNormImpl : public torch::nn::Module {
+ public:
+  RmsNormImpl(std::int64_t size, double eps);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor weight;
+
+ private:
+  double eps_;
+};
+TORCH_MODULE(RmsNorm);
+
 // Rotary embedding of x [B, heads, S, D] at positions [B, S]: x cos + rotate_half(x) sin with
 // angles position * theta^(-2i/D) for i < D/2, repeated for both halves.
 torch::Tensor apply_rotary(const torch::Tensor& x, const torch::Tensor& positions, double theta);

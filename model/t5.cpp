@@ -14,7 +14,7 @@
 #include "core/errors.h"
 #include "model/checkpoint_loading.h"
 #include "model/encoder.h"  // activation(), additive_attention_mask()
-#include "model/llama.h"    // rms_norm()
+#include "model/llama.h"    // RmsNorm (T5LayerNorm)
 #include "model/tensor_io.h"
 
 namespace autopeft::model {
@@ -29,19 +29,6 @@ Seq2SeqOutput T5ModelImpl::forward(const torch::Tensor& input_ids, const torch::
 }
 
 namespace {
-
-class T5LayerNormImpl : public torch::nn::Module {
- public:
-  T5LayerNormImpl(std::int64_t size, double eps) : eps_(eps) {
-    weight = register_parameter("weight", torch::ones({size}));
-  }
-  torch::Tensor forward(const torch::Tensor& x) { return rms_norm(x, weight, eps_); }
-  torch::Tensor weight;
-
- private:
-  double eps_;
-};
-TORCH_MODULE(T5LayerNorm);
 
 class T5AttentionImpl : public torch::nn::Module {
  public:
@@ -128,7 +115,7 @@ class T5SublayerImpl : public torch::nn::Module {
       wo = ff->register_module("wo", InjectableLinear(c.d_ff, c.d_model, false));
       register_module("DenseReluDense", ff);
     }
-    layer_norm = register_module("layer_norm", T5LayerNorm(c.d_model, c.layer_norm_eps));
+    layer_norm = register_module("layer_norm", RmsNorm(c.d_model, c.layer_norm_eps));
   }
 
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& memory, const torch::Tensor& bias,
@@ -144,7 +131,7 @@ class T5SublayerImpl : public torch::nn::Module {
 
   T5Attention attention{nullptr};
   InjectableLinear wi{nullptr}, wi_0{nullptr}, wi_1{nullptr}, wo{nullptr};
-  T5LayerNorm layer_norm{nullptr};
+  RmsNorm layer_norm{nullptr};
 
  private:
   Kind kind_;
@@ -180,11 +167,11 @@ class T5StackImpl : public torch::nn::Module {
     const auto n = decoder ? c.num_decoder_layers : c.num_layers;
     block = register_module("block", torch::nn::ModuleList());
     for (std::int64_t i = 0; i < n; ++i) block->push_back(T5Block(c, decoder, i == 0));
-    final_layer_norm = register_module("final_layer_norm", T5LayerNorm(c.d_model, c.layer_norm_eps));
+    final_layer_norm = register_module("final_layer_norm", RmsNorm(c.d_model, c.layer_norm_eps));
   }
   T5Block at(std::size_t i) const { return T5Block(block->ptr<T5BlockImpl>(i)); }
   torch::nn::ModuleList block{nullptr};
-  T5LayerNorm final_layer_norm{nullptr};
+  RmsNorm final_layer_norm{nullptr};
 };
 TORCH_MODULE(T5Stack);
 
