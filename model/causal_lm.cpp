@@ -64,6 +64,24 @@ torch::Tensor causal_attention_bias(const torch::Tensor& attention_mask, std::in
       .masked_fill(allowed.logical_not(), mask_lowest(dtype));
 }
 
+DecoderStep decoder_step(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                         const KvCache* cache, torch::ScalarType dtype) {
+  if (input_ids.dim() != 2)
+    throw_user_error("input_ids",
+                     "expected [batch, tokens], got " + std::to_string(input_ids.dim()) + " dims");
+  DecoderStep step;
+  step.ids = input_ids.to(torch::kInt64);
+  step.past = cache ? cache->length() : 0;
+  const auto S = step.ids.size(1);
+  step.positions = decoder_positions(attention_mask, step.past, S, step.ids.device());
+  step.bias = causal_attention_bias(attention_mask, step.past, S, dtype, step.ids.device());
+  return step;
+}
+
+torch::Tensor lm_logits(const torch::Tensor& hidden, InjectableLinear head, const torch::Tensor& embeddings) {
+  return head.is_empty() ? torch::matmul(hidden, embeddings.t()) : head->forward(hidden);
+}
+
 torch::Tensor grouped_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                 const torch::Tensor& bias, double scale, double dropout, bool training) {
   const auto B = q.size(0), H = q.size(1), S = q.size(2), D = q.size(3), KV = k.size(1);

@@ -61,6 +61,17 @@ torch::Tensor decoder_positions(const torch::Tensor& attention_mask, std::int64_
 torch::Tensor causal_attention_bias(const torch::Tensor& attention_mask, std::int64_t past,
                                     std::int64_t length, torch::ScalarType dtype,
                                     const torch::Device& device);
+// What every family's forward starts from: the ids as int64 [B, S] (a UserError for another
+// rank), the cached length, the positions and the causal bias in `dtype` (the model's).
+struct DecoderStep {
+  torch::Tensor ids, positions, bias;
+  std::int64_t past = 0;
+};
+DecoderStep decoder_step(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                         const KvCache* cache, torch::ScalarType dtype);
+// The LM head: `head` when the model has its own, else the tied word embeddings [V, H].
+torch::Tensor lm_logits(const torch::Tensor& hidden, InjectableLinear head, const torch::Tensor& embeddings);
+
 // softmax(q k^T * scale + bias) v with grouped-query attention: q [B, H, S, D], k and v
 // [B, KV, T, D] with H a multiple of KV (query head h reads key/value head h / (H / KV), as
 // transformers' repeat_kv). Returns [B, S, H * D].

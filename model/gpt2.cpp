@@ -112,25 +112,18 @@ class Gpt2LmImpl : public CausalLmImpl {
 
   CausalLmOutput forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                          KvCache* cache) override {
-    if (input_ids.dim() != 2)
-      throw_user_error("input_ids",
-                       "expected [batch, tokens], got " + std::to_string(input_ids.dim()) + " dims");
-    const auto ids = input_ids.to(torch::kInt64);
-    const auto past = cache ? cache->length() : 0;
-    const auto S = ids.size(1);
-    if (past + S > c_.max_positions)
-      throw_user_error("input", std::to_string(past + S) + " tokens exceed the model's " +
+    const auto step = decoder_step(input_ids, attention_mask, cache, transformer->wte->weight.scalar_type());
+    const auto total = step.past + step.ids.size(1);
+    if (total > c_.max_positions)
+      throw_user_error("input", std::to_string(total) + " tokens exceed the model's " +
                                     std::to_string(c_.max_positions) + " positions");
-    const auto positions = decoder_positions(attention_mask, past, S, ids.device());
-    auto x =
-        transformer->drop->forward(transformer->wte->forward(ids) + transformer->wpe->forward(positions));
-    const auto bias = causal_attention_bias(attention_mask, past, S, x.scalar_type(), ids.device());
+    auto x = transformer->drop->forward(transformer->wte->forward(step.ids) +
+                                        transformer->wpe->forward(step.positions));
     for (std::size_t i = 0; i < transformer->h->size(); ++i)
-      x = transformer->block(i)->forward(x, bias, cache);
+      x = transformer->block(i)->forward(x, step.bias, cache);
     CausalLmOutput out;
     out.last_hidden_state = transformer->ln_f->forward(x);
-    out.logits = lm_head.is_empty() ? torch::matmul(out.last_hidden_state, transformer->wte->weight.t())
-                                    : lm_head->forward(out.last_hidden_state);
+    out.logits = lm_logits(out.last_hidden_state, lm_head, transformer->wte->weight);
     return out;
   }
 

@@ -134,21 +134,14 @@ class LlamaLmImpl : public CausalLmImpl {
 
   CausalLmOutput forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                          KvCache* cache) override {
-    if (input_ids.dim() != 2)
-      throw_user_error("input_ids",
-                       "expected [batch, tokens], got " + std::to_string(input_ids.dim()) + " dims");
-    const auto ids = input_ids.to(torch::kInt64);
-    const auto past = cache ? cache->length() : 0;
-    const auto S = ids.size(1);
-    const auto positions = decoder_positions(attention_mask, past, S, ids.device());
-    auto x = model->embed_tokens->forward(ids);
-    const auto bias = causal_attention_bias(attention_mask, past, S, x.scalar_type(), ids.device());
+    const auto step =
+        decoder_step(input_ids, attention_mask, cache, model->embed_tokens->weight.scalar_type());
+    auto x = model->embed_tokens->forward(step.ids);
     for (std::size_t i = 0; i < model->layers->size(); ++i)
-      x = model->layer(i)->forward(x, positions, bias, cache);
+      x = model->layer(i)->forward(x, step.positions, step.bias, cache);
     CausalLmOutput out;
     out.last_hidden_state = model->norm->forward(x);
-    out.logits = lm_head.is_empty() ? torch::matmul(out.last_hidden_state, model->embed_tokens->weight.t())
-                                    : lm_head->forward(out.last_hidden_state);
+    out.logits = lm_logits(out.last_hidden_state, lm_head, model->embed_tokens->weight);
     return out;
   }
 
