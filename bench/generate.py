@@ -75,7 +75,7 @@ if a.python_worker:
 
 args = sum(([f, str(getattr(a, f[2:]))] for f in shape), [])
 exe = os.path.join(a.build, 'bench', 'bench_generate')
-ours, peer = [], []
+ours, peer, same = [], [], True
 with tempfile.TemporaryDirectory() as folder:
     for r in range(a.runs):  # alternate, so drift hits both alike
         out = json.loads(subprocess.run([exe] + args + (['--save', folder] if r == 0 else []), check=True,
@@ -84,7 +84,7 @@ with tempfile.TemporaryDirectory() as folder:
         ref = json.loads(subprocess.run(['/usr/bin/python3', __file__, '--python-worker', folder] + args, check=True,
                                         capture_output=True, text=True).stdout.strip().splitlines()[-1])
         peer.append(ref['median_ms'])
-        same = out['tokens'] == ref['tokens']
+        same = same and out['tokens'] == ref['tokens']
 o, p = statistics.median(ours), statistics.median(peer)
 print(json.dumps(dict(bench='generate', layers=a.layers, hidden=a.hidden, vocab=a.vocab, prompt=a.prompt,
                       new_tokens=a.new, threads=a.threads, runs=a.runs, same_tokens=same,
