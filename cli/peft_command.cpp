@@ -6,7 +6,9 @@
 
 #include "cli/command.h"
 #include "core/errors.h"
+#include "model/causal_lm.h"
 #include "model/encoder_task.h"
+#include "model/format/decoder_config.h"
 #include "peft/export.h"
 #include "peft/peft_model.h"
 #include "peft/spec/config_import.h"
@@ -32,6 +34,13 @@ struct ModelShape {
 };
 
 ModelShape model_shape(const CountOptions& o) {
+  // Causal LMs (GPT-2, Llama): the LM head is part of the pretrained backbone, with no task head.
+  if (model::is_decoder_model_type(model::model_type_of(o.model))) {
+    if (o.head != "auto" && o.head != "none")
+      throw_user_error("--head",
+                       "'" + o.head + "': a causal LM keeps its LM head (task heads are for encoders)");
+    return {peft::dims_of(model::load_decoder_config(o.model)), model::HeadChoice{}};
+  }
   const auto cfg = model::load_encoder_config(o.model);
   model::LoadOptions lo;
   lo.head = o.head;
@@ -64,25 +73,38 @@ struct ExportOptions {
 };
 
 int export_command(const ExportOptions& o) {
-  model::LoadOptions lo;
-  auto loaded = model::load_encoder(o.model, lo);
-  const auto& cfg = loaded.config;
-  const auto dims = peft::dims_of(cfg, loaded.model->base->has_pooler());
-  const auto config = peft::import_config_file(o.config, dims);
-  peft::PeftModel pm(loaded.model->base, config, o.config);
-  if (!o.weights.empty()) pm.load_weights(o.weights);
-  peft::ExportInfo info;
-  info.base_model = o.model;
-  info.adapter_name = o.name;
-  info.task_type = loaded.model->head() == model::HeadKind::sequence ? "SEQ_CLS"
-                   : loaded.model->head() == model::HeadKind::token  ? "TOKEN_CLS"
-                                                                     : "";
-  info.task_model = loaded.model->head() != model::HeadKind::none;
   const auto format = o.format == "native"    ? peft::ExportFormat::native
                       : o.format == "hf-peft" ? peft::ExportFormat::hf_peft
                                               : peft::ExportFormat::adapters;
-  peft::export_peft(pm, config, format, info, o.out);
-  nlohmann::ordered_json j = {{"out", o.out}, {"format", o.format}, {"stored", pm.stored_count()}};
+  std::int64_t stored = 0;
+  if (model::is_decoder_model_type(model::model_type_of(o.model))) {  // GPT-2, Llama: no task head
+    auto lm = model::load_causal_lm(o.model);
+    const auto config = peft::import_config_file(o.config, peft::dims_of(lm.config));
+    peft::PeftModel pm(lm.model, config, o.config);
+    if (!o.weights.empty()) pm.load_weights(o.weights);
+    peft::ExportInfo info;
+    info.base_model = o.model;
+    info.adapter_name = o.name;
+    peft::export_peft(pm, config, format, info, o.out);
+    stored = pm.stored_count();
+  } else {
+    model::LoadOptions lo;
+    auto loaded = model::load_encoder(o.model, lo);
+    const auto dims = peft::dims_of(loaded.config, loaded.model->base->has_pooler());
+    const auto config = peft::import_config_file(o.config, dims);
+    peft::PeftModel pm(loaded.model->base, config, o.config);
+    if (!o.weights.empty()) pm.load_weights(o.weights);
+    peft::ExportInfo info;
+    info.base_model = o.model;
+    info.adapter_name = o.name;
+    info.task_type = loaded.model->head() == model::HeadKind::sequence ? "SEQ_CLS"
+                     : loaded.model->head() == model::HeadKind::token  ? "TOKEN_CLS"
+                                                                       : "";
+    info.task_model = loaded.model->head() != model::HeadKind::none;
+    peft::export_peft(pm, config, format, info, o.out);
+    stored = pm.stored_count();
+  }
+  nlohmann::ordered_json j = {{"out", o.out}, {"format", o.format}, {"stored", stored}};
   std::cout << j.dump() << "\n";
   return 0;
 }

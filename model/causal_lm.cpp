@@ -64,18 +64,106 @@ torch::Tensor causal_attention_bias(const torch::Tensor& attention_mask, std::in
       .masked_fill(allowed.logical_not(), mask_lowest(dtype));
 }
 
-DecoderStep decoder_step(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
-                         const KvCache* cache, torch::ScalarType dtype) {
+DecoderStep CausalLmImpl::begin(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                                const KvCache* cache, torch::nn::Embedding wte) const {
   if (input_ids.dim() != 2)
     throw_user_error("input_ids",
                      "expected [batch, tokens], got " + std::to_string(input_ids.dim()) + " dims");
   DecoderStep step;
   step.ids = input_ids.to(torch::kInt64);
   step.past = cache ? cache->length() : 0;
-  const auto S = step.ids.size(1);
-  step.positions = decoder_positions(attention_mask, step.past, S, step.ids.device());
-  step.bias = causal_attention_bias(attention_mask, step.past, S, dtype, step.ids.device());
+  step.embeds = wte->forward(step.ids);
+  auto mask = attention_mask;
+  if (embedding_hook_) {
+    const auto B = step.ids.size(0), N = embedding_hook_->length();
+    if (step.past == 0) {
+      if (!mask.defined()) mask = torch::ones_like(step.ids);
+      std::tie(step.embeds, mask) = embedding_hook_->forward(step.embeds, mask);
+      step.prompt = N;
+    } else if (mask.defined()) {  // the cache holds the prompt; the caller's mask does not
+      mask = torch::cat({torch::ones({B, N}, mask.options()), mask}, 1);
+    }
+  }
+  const auto S = step.embeds.size(1);
+  const auto device = step.ids.device();
+  step.positions = decoder_positions(mask, step.past, S, device);
+  step.bias = causal_attention_bias(mask, step.past, S, wte->weight.scalar_type(), device);
   return step;
+}
+
+CausalLmOutput CausalLmImpl::output(const DecoderStep& step, const torch::Tensor& hidden,
+                                    InjectableLinear head) const {
+  CausalLmOutput out;
+  out.last_hidden_state = hidden.narrow(1, step.prompt, hidden.size(1) - step.prompt);
+  out.logits = lm_logits(out.last_hidden_state, head, word_embeddings());
+  return out;
+}
+
+const BlockHooks& CausalLmImpl::hooks(std::size_t layer) const {
+  static const BlockHooks none;
+  return layer < hooks_.size() ? hooks_[layer] : none;
+}
+
+std::vector<InjectionPoint> CausalLmImpl::injection_points() const {
+  const auto& c = config();
+  const auto H = c.hidden_size, kv = c.num_kv_heads * c.head_dim;
+  auto linear = linear_points();
+  std::vector<InjectionPoint> out;
+  for (std::int64_t i = 0; i < c.num_layers; ++i) {
+    const auto l = static_cast<std::size_t>(i);
+    const std::string name = "layer." + std::to_string(i) + ".";
+    for (const auto& p : linear)
+      if (p.layer == i) out.push_back(p);
+    const int li = static_cast<int>(i);
+    out.push_back({name + "attn", InjectionKind::attention, li, H, kv, c.num_kv_heads, attention_path(l)});
+    out.push_back({name + "attn.output", InjectionKind::residual, li, H, H, 0, block_path(l)});
+    out.push_back({name + "ffn.output", InjectionKind::residual, li, H, H, 0, block_path(l)});
+  }
+  out.push_back({"embeddings", InjectionKind::embeddings, -1, H, H, 0,
+                 c.base_prefix() + (c.family == DecoderFamily::gpt2 ? "wte" : "embed_tokens")});
+  return out;
+}
+
+void CausalLmImpl::set_residual_hook(const std::string& name, std::shared_ptr<ResidualHook> hook) {
+  const auto [i, s] = detail::parse_layer_point(name, {"attn.output", "ffn.output"}, config().num_layers);
+  hooks_.resize(static_cast<std::size_t>(config().num_layers));
+  // AdapterHub's module names for GPT-2's two adapter places.
+  if (s == "attn.output")
+    replace_submodule(block_module(i), "attention_adapters", hooks_[i].attn_output, std::move(hook));
+  else
+    replace_submodule(block_module(i), "output_adapters", hooks_[i].ffn_output, std::move(hook));
+}
+
+void CausalLmImpl::set_prefix(const std::string& name, std::shared_ptr<PrefixProvider> prefix) {
+  const auto [i, s] = detail::parse_layer_point(name, {"attn"}, config().num_layers);
+  hooks_.resize(static_cast<std::size_t>(config().num_layers));
+  replace_submodule(attention_module(i), "prefix", hooks_[i].prefix, std::move(prefix));
+}
+
+std::shared_ptr<PrefixProvider> CausalLmImpl::prefix(const std::string& name) const {
+  const auto [i, s] = detail::parse_layer_point(name, {"attn"}, config().num_layers);
+  return hooks(i).prefix;
+}
+
+void CausalLmImpl::set_embedding_hook(std::shared_ptr<EmbeddingHook> hook) {
+  replace_submodule(*this, "embedding_hook", embedding_hook_, std::move(hook));
+}
+
+torch::Tensor residual_add(const std::shared_ptr<ResidualHook>& hook, const torch::Tensor& h,
+                           const torch::Tensor& r) {
+  if (!hook) return h + r;
+  torch::nn::LayerNorm none{nullptr};
+  return hook->forward(h, r, none);
+}
+
+void prepend_prefix(const std::shared_ptr<PrefixProvider>& prefix, const torch::Tensor& x, torch::Tensor& k,
+                    torch::Tensor& v, torch::Tensor& bias) {
+  if (!prefix) return;
+  auto [pk, pv] = prefix->forward(x);
+  k = torch::cat({pk.to(k.dtype()), k}, 2);
+  v = torch::cat({pv.to(v.dtype()), v}, 2);
+  auto zeros = torch::zeros({bias.size(0), 1, bias.size(2), pk.size(2)}, bias.options());
+  bias = torch::cat({zeros, bias}, 3);
 }
 
 torch::Tensor lm_logits(const torch::Tensor& hidden, InjectableLinear head, const torch::Tensor& embeddings) {
@@ -114,8 +202,8 @@ std::pair<std::size_t, std::string> parse_layer_point(const std::string& name,
   }
   std::string names;
   for (const auto& s : suffixes) names += (names.empty() ? "" : ", ") + ("layer.<i>." + s);
-  throw_user_error(name, "not a linear injection point of this " + std::to_string(layers) + "-layer model (" +
-                             names + ")");
+  throw_user_error(
+      name, "not an injection point of this " + std::to_string(layers) + "-layer model (" + names + ")");
 }
 }  // namespace detail
 

@@ -8,6 +8,7 @@
 // start at 0; without one, past length + 0, 1, ... . The two agree when nothing is padded.
 #include <c10/core/Device.h>
 #include <torch/nn/module.h>
+#include <torch/nn/modules/embedding.h>
 
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
@@ -35,22 +36,75 @@ struct CausalLmOutput {
   torch::Tensor last_hidden_state;  // [B, S, H] after the final norm
 };
 
-class CausalLmImpl : public torch::nn::Module {
+// The PEFT hooks of one pre-LN decoder block: adapters at its two residual additions
+// ("layer.<i>.attn.output", "layer.<i>.ffn.output"; AdapterHub's attention_adapters and
+// output_adapters, called with LN=None) and a prefix in its self-attention ("layer.<i>.attn").
+struct BlockHooks {
+  std::shared_ptr<ResidualHook> attn_output, ffn_output;
+  std::shared_ptr<PrefixProvider> prefix;
+};
+
+// What every family's forward starts from: the ids as int64 [B, S] (a UserError for another
+// rank), the cached length, the input embeddings (with an embeddings hook's prompt in front at
+// the first step: `prompt` vectors), their positions and the causal bias in the model's dtype.
+struct DecoderStep {
+  torch::Tensor ids, embeds, positions, bias;
+  std::int64_t past = 0;
+  std::int64_t prompt = 0;
+};
+
+class CausalLmImpl : public torch::nn::Module, public PeftHost {
  public:
   // input_ids [B, S]; attention_mask [B, past + S] of 0/1 over the cached tokens and these
-  // (default: all ones); `cache` (when given) is read and extended.
+  // (default: all ones); `cache` (when given) is read and extended. With an embeddings hook
+  // (prompt tuning), the prompt is prepended at the first step and stays in the cache; the mask
+  // never covers it, and the outputs leave it out ([B, S, ...]): real tokens take positions
+  // after it, as HF PEFT's (which returns the prompt's logits too).
   virtual CausalLmOutput forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask = {},
                                  KvCache* cache = nullptr) = 0;
   virtual const DecoderConfig& config() const = 0;
-  // Every injection point, layer by layer (linear points: LoRA, IA3).
-  virtual std::vector<InjectionPoint> injection_points() const = 0;
-  // The linear layer of a linear point; UserError listing the names when `name` is not one.
-  virtual InjectableLinear linear(const std::string& name) const = 0;
-  // The word embeddings [V, H] (tied to the LM head where the config says so).
-  virtual torch::Tensor word_embeddings() const = 0;
+
+  // PeftHost. Points: the family's linear ones per layer, then "layer.<i>.attn" (prefix),
+  // "layer.<i>.attn.output" and "layer.<i>.ffn.output" (adapters), and "embeddings".
+  std::vector<InjectionPoint> injection_points() const final;
+  void set_residual_hook(const std::string& name, std::shared_ptr<ResidualHook> hook) final;
+  void set_prefix(const std::string& name, std::shared_ptr<PrefixProvider> prefix) final;
+  std::shared_ptr<PrefixProvider> prefix(const std::string& name) const final;
+  void set_embedding_hook(std::shared_ptr<EmbeddingHook> hook) final;
+  std::shared_ptr<EmbeddingHook> embedding_hook() const final { return embedding_hook_; }
+  torch::nn::Module& module() final { return *this; }
+
+ protected:
+  // Per layer, in order: the linear points (LoRA, IA3).
+  virtual std::vector<InjectionPoint> linear_points() const = 0;
+  // The modules hooks register in (adapters in the block, a prefix in its attention) and their
+  // Hugging Face paths ("transformer.h.3", "transformer.h.3.attn").
+  virtual torch::nn::Module& block_module(std::size_t layer) = 0;
+  virtual torch::nn::Module& attention_module(std::size_t layer) = 0;
+  virtual std::string block_path(std::size_t layer) const = 0;
+  virtual std::string attention_path(std::size_t layer) const = 0;
+  const BlockHooks& hooks(std::size_t layer) const;
+  // The step's inputs (see DecoderStep) from the word embedding table `wte`.
+  DecoderStep begin(const torch::Tensor& input_ids, const torch::Tensor& attention_mask, const KvCache* cache,
+                    torch::nn::Embedding wte) const;
+  // The outputs from the final-normed hidden states, the prompt left out; `head` when the model
+  // has its own, else the tied word embeddings.
+  CausalLmOutput output(const DecoderStep& step, const torch::Tensor& hidden, InjectableLinear head) const;
+
+ private:
+  std::vector<BlockHooks> hooks_;
+  std::shared_ptr<EmbeddingHook> embedding_hook_;
 };
 
 // ---- pieces the families share --------------------------------------------------------------
+
+// h + r, or what an adapter hook makes of it (pre-LN: no LayerNorm after the addition).
+torch::Tensor residual_add(const std::shared_ptr<ResidualHook>& hook, const torch::Tensor& h,
+                           const torch::Tensor& r);
+// Puts a prefix's keys and values in front of k and v [B, KV, T, D] and zeros (always attended)
+// in front of the bias [B, 1, S, T]; `x` is the attention input (for gates). No-op without one.
+void prepend_prefix(const std::shared_ptr<PrefixProvider>& prefix, const torch::Tensor& x, torch::Tensor& k,
+                    torch::Tensor& v, torch::Tensor& bias);
 
 // Position ids [B, S] of the last S tokens (see the note at the top).
 torch::Tensor decoder_positions(const torch::Tensor& attention_mask, std::int64_t past, std::int64_t length,
@@ -61,14 +115,6 @@ torch::Tensor decoder_positions(const torch::Tensor& attention_mask, std::int64_
 torch::Tensor causal_attention_bias(const torch::Tensor& attention_mask, std::int64_t past,
                                     std::int64_t length, torch::ScalarType dtype,
                                     const torch::Device& device);
-// What every family's forward starts from: the ids as int64 [B, S] (a UserError for another
-// rank), the cached length, the positions and the causal bias in `dtype` (the model's).
-struct DecoderStep {
-  torch::Tensor ids, positions, bias;
-  std::int64_t past = 0;
-};
-DecoderStep decoder_step(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
-                         const KvCache* cache, torch::ScalarType dtype);
 // The LM head: `head` when the model has its own, else the tied word embeddings [V, H].
 torch::Tensor lm_logits(const torch::Tensor& hidden, InjectableLinear head, const torch::Tensor& embeddings);
 

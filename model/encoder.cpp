@@ -42,9 +42,7 @@ SelfAttentionImpl::SelfAttentionImpl(const EncoderConfig& c) : heads_(c.num_head
 }
 
 void SelfAttentionImpl::set_prefix(std::shared_ptr<PrefixProvider> prefix) {
-  if (prefix_) unregister_module("prefix");
-  prefix_ = std::move(prefix);
-  if (prefix_) register_module("prefix", prefix_);
+  replace_submodule(*this, "prefix", prefix_, std::move(prefix));
 }
 
 torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& mask_add) {
@@ -74,9 +72,7 @@ SublayerOutputImpl::SublayerOutputImpl(std::int64_t in_features, const EncoderCo
 }
 
 void SublayerOutputImpl::set_hook(std::shared_ptr<ResidualHook> hook) {
-  if (hook_) unregister_module("hook");
-  hook_ = std::move(hook);
-  if (hook_) register_module("hook", hook_);
+  replace_submodule(*this, "hook", hook_, std::move(hook));
 }
 
 torch::Tensor SublayerOutputImpl::forward(const torch::Tensor& x, const torch::Tensor& residual) {
@@ -109,9 +105,7 @@ EncoderLayerImpl::EncoderLayerImpl(const EncoderConfig& c) {
 }
 
 void EncoderLayerImpl::set_output_hook(std::shared_ptr<TensorHook> hook) {
-  if (output_hook_) unregister_module("output_hook");
-  output_hook_ = std::move(hook);
-  if (output_hook_) register_module("output_hook", output_hook_);
+  replace_submodule(*this, "output_hook", output_hook_, std::move(hook));
 }
 
 torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& mask_add) {
@@ -201,9 +195,7 @@ EncoderModelImpl::EncoderModelImpl(const EncoderConfig& c, bool with_pooler) : c
 }
 
 void EncoderModelImpl::set_embedding_hook(std::shared_ptr<EmbeddingHook> hook) {
-  if (embedding_hook_) unregister_module("embedding_hook");
-  embedding_hook_ = std::move(hook);
-  if (embedding_hook_) register_module("embedding_hook", embedding_hook_);
+  replace_submodule(*this, "embedding_hook", embedding_hook_, std::move(hook));
 }
 
 EncoderOutput EncoderModelImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
@@ -283,7 +275,7 @@ constexpr PointSpec kLayerPoints[] = {
 std::vector<InjectionPoint> EncoderModelImpl::injection_points() const {
   std::vector<InjectionPoint> out;
   const auto H = config_.hidden_size, I = config_.intermediate_size;
-  out.push_back({"embeddings", InjectionKind::embeddings, -1, H, H, "embeddings"});
+  out.push_back({"embeddings", InjectionKind::embeddings, -1, H, H, 0, "embeddings"});
   for (std::int64_t i = 0; i < config_.num_layers; ++i) {
     const std::string layer = "layer." + std::to_string(i) + ".";
     const std::string hf = "encoder.layer." + std::to_string(i);
@@ -291,7 +283,9 @@ std::vector<InjectionPoint> EncoderModelImpl::injection_points() const {
       std::int64_t in = H, outf = H;
       if (std::string(p.suffix) == "ffn.in") outf = I;
       if (std::string(p.suffix) == "ffn.out") in = I;
-      out.push_back({layer + p.suffix, p.kind, static_cast<int>(i), in, outf, *p.hf ? hf + "." + p.hf : hf});
+      out.push_back({layer + p.suffix, p.kind, static_cast<int>(i), in, outf,
+                     p.kind == InjectionKind::attention ? config_.num_heads : 0,
+                     *p.hf ? hf + "." + p.hf : hf});
     }
   }
   return out;

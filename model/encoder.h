@@ -147,7 +147,7 @@ struct EncoderOutput {
 };
 
 // BertModel / RobertaModel.
-class EncoderModelImpl : public torch::nn::Module {
+class EncoderModelImpl : public torch::nn::Module, public PeftHost {
  public:
   EncoderModelImpl(const EncoderConfig& config, bool with_pooler);
   // attention_mask [B, S] of 0/1 (default: all ones); token_type_ids default zeros.
@@ -160,20 +160,32 @@ class EncoderModelImpl : public torch::nn::Module {
                               const torch::Tensor& attention_mask, const torch::Tensor& token_type_ids = {});
   EncoderOutput forward_from(std::int64_t k, const torch::Tensor& hidden,
                              const torch::Tensor& attention_mask);
-  void set_embedding_hook(std::shared_ptr<EmbeddingHook> hook);
-  std::shared_ptr<EmbeddingHook> embedding_hook() const { return embedding_hook_; }
+  void set_embedding_hook(std::shared_ptr<EmbeddingHook> hook) override;
+  std::shared_ptr<EmbeddingHook> embedding_hook() const override { return embedding_hook_; }
 
   const EncoderConfig& config() const { return config_; }
   bool has_pooler() const { return !pooler.is_empty(); }
 
   // Every injection point, in a fixed order (layer by layer).
-  std::vector<InjectionPoint> injection_points() const;
+  std::vector<InjectionPoint> injection_points() const override;
   // The linear layer at a linear point ("layer.3.attn.q"); throws UserError listing the names
   // of that kind when `name` is not one.
-  InjectableLinear linear(const std::string& name) const;
+  InjectableLinear linear(const std::string& name) const override;
   SublayerOutput residual(const std::string& name) const;     // "layer.3.attn.output" / "layer.3.ffn.output"
   SelfAttention attention_at(const std::string& name) const;  // "layer.3.attn"
   EncoderLayer layer_at(const std::string& name) const;       // "layer.3.block"
+  // PeftHost
+  void set_residual_hook(const std::string& name, std::shared_ptr<ResidualHook> hook) override {
+    residual(name)->set_hook(std::move(hook));
+  }
+  void set_prefix(const std::string& name, std::shared_ptr<PrefixProvider> prefix) override {
+    attention_at(name)->set_prefix(std::move(prefix));
+  }
+  std::shared_ptr<PrefixProvider> prefix(const std::string& name) const override {
+    return attention_at(name)->prefix();
+  }
+  torch::Tensor word_embeddings() const override { return embeddings->word_embeddings->weight; }
+  torch::nn::Module& module() override { return *this; }
 
   Embeddings embeddings{nullptr};
   EncoderStack encoder{nullptr};

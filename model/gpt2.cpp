@@ -26,15 +26,18 @@ class Gpt2AttentionImpl : public torch::nn::Module {
     c_proj = register_module("c_proj", InjectableLinear(c.hidden_size, c.hidden_size));
     resid_dropout_ = register_module("resid_dropout", torch::nn::Dropout(c.dropout));
   }
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bias, KvCache* cache) {
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bias, KvCache* cache,
+                        const BlockHooks& hooks) {
     const auto B = x.size(0), S = x.size(1), H = c_.num_heads, D = c_.head_dim;
     auto qkv = c_attn->forward(x).split(c_.hidden_size, -1);
     auto heads = [&](const torch::Tensor& t) { return t.view({B, S, H, D}).transpose(1, 2); };
     auto q = heads(qkv[0]), k = heads(qkv[1]), v = heads(qkv[2]);
     if (cache) std::tie(k, v) = cache->append(static_cast<std::size_t>(layer_), k, v);
+    auto b = bias;
+    prepend_prefix(hooks.prefix, x, k, v, b);
     double scale = c_.scale_attn_weights ? 1.0 / std::sqrt(static_cast<double>(D)) : 1.0;
     if (c_.scale_attn_by_inverse_layer_idx) scale /= static_cast<double>(layer_ + 1);
-    auto context = grouped_attention(q, k, v, bias, scale, c_.attn_dropout, is_training());
+    auto context = grouped_attention(q, k, v, b, scale, c_.attn_dropout, is_training());
     return resid_dropout_->forward(c_proj->forward(context));
   }
   InjectableLinear c_attn{nullptr}, c_proj{nullptr};
@@ -72,9 +75,10 @@ class Gpt2BlockImpl : public torch::nn::Module {
     ln_2 = register_module("ln_2", layer_norm(c));
     mlp = register_module("mlp", Gpt2Mlp(c));
   }
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bias, KvCache* cache) {
-    auto h = x + attn->forward(ln_1->forward(x), bias, cache);
-    return h + mlp->forward(ln_2->forward(h));
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& bias, KvCache* cache,
+                        const BlockHooks& hooks) {
+    auto h = residual_add(hooks.attn_output, attn->forward(ln_1->forward(x), bias, cache, hooks), x);
+    return residual_add(hooks.ffn_output, mlp->forward(ln_2->forward(h)), h);
   }
   torch::nn::LayerNorm ln_1{nullptr}, ln_2{nullptr};
   Gpt2Attention attn{nullptr};
@@ -100,7 +104,9 @@ class Gpt2ModelImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Gpt2Model);
 
-const std::vector<std::string> kPoints = {"attn.qkv", "attn.o", "ffn.in", "ffn.out"};
+// attn.q, attn.k and attn.v are the three slices of the fused c_attn (see linear_slice()).
+const std::vector<std::string> kPoints = {"attn.qkv", "attn.q", "attn.k", "attn.v",
+                                          "attn.o",   "ffn.in", "ffn.out"};
 
 class Gpt2LmImpl : public CausalLmImpl {
  public:
@@ -112,51 +118,64 @@ class Gpt2LmImpl : public CausalLmImpl {
 
   CausalLmOutput forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                          KvCache* cache) override {
-    const auto step = decoder_step(input_ids, attention_mask, cache, transformer->wte->weight.scalar_type());
-    const auto total = step.past + step.ids.size(1);
+    const auto step = begin(input_ids, attention_mask, cache, transformer->wte);
+    const auto total = step.past + step.embeds.size(1);
     if (total > c_.max_positions)
       throw_user_error("input", std::to_string(total) + " tokens exceed the model's " +
                                     std::to_string(c_.max_positions) + " positions");
-    auto x = transformer->drop->forward(transformer->wte->forward(step.ids) +
-                                        transformer->wpe->forward(step.positions));
+    auto x = transformer->drop->forward(step.embeds + transformer->wpe->forward(step.positions));
     for (std::size_t i = 0; i < transformer->h->size(); ++i)
-      x = transformer->block(i)->forward(x, step.bias, cache);
-    CausalLmOutput out;
-    out.last_hidden_state = transformer->ln_f->forward(x);
-    out.logits = lm_logits(out.last_hidden_state, lm_head, transformer->wte->weight);
-    return out;
+      x = transformer->block(i)->forward(x, step.bias, cache, hooks(i));
+    return output(step, transformer->ln_f->forward(x), lm_head);
   }
 
   const DecoderConfig& config() const override { return c_; }
 
-  std::vector<InjectionPoint> injection_points() const override {
-    std::vector<InjectionPoint> out;
-    const auto H = c_.hidden_size, I = c_.intermediate_size;
-    for (std::int64_t i = 0; i < c_.num_layers; ++i) {
-      const std::string l = "layer." + std::to_string(i) + ".",
-                        hf = "transformer.h." + std::to_string(i) + ".";
-      const int li = static_cast<int>(i);
-      out.push_back({l + "attn.qkv", InjectionKind::linear, li, H, 3 * H, hf + "attn.c_attn"});
-      out.push_back({l + "attn.o", InjectionKind::linear, li, H, H, hf + "attn.c_proj"});
-      out.push_back({l + "ffn.in", InjectionKind::linear, li, H, I, hf + "mlp.c_fc"});
-      out.push_back({l + "ffn.out", InjectionKind::linear, li, I, H, hf + "mlp.c_proj"});
-    }
-    return out;
-  }
-
   InjectableLinear linear(const std::string& name) const override {
     const auto [i, s] = detail::parse_layer_point(name, kPoints, c_.num_layers);
     auto b = transformer->block(i);
-    if (s == "attn.qkv") return b->attn->c_attn;
     if (s == "attn.o") return b->attn->c_proj;
     if (s == "ffn.in") return b->mlp->c_fc;
-    return b->mlp->c_proj;
+    if (s == "ffn.out") return b->mlp->c_proj;
+    return b->attn->c_attn;  // attn.qkv and its slices
+  }
+
+  LinearSlice linear_slice(const std::string& name) const override {
+    const auto [i, s] = detail::parse_layer_point(name, kPoints, c_.num_layers);
+    const auto H = c_.hidden_size;
+    auto l = linear(name);
+    if (s == "attn.q") return {l, 0, H};
+    if (s == "attn.k") return {l, H, H};
+    if (s == "attn.v") return {l, 2 * H, H};
+    return {l, 0, l->out_features};
   }
 
   torch::Tensor word_embeddings() const override { return transformer->wte->weight; }
 
   Gpt2Model transformer{nullptr};
   InjectableLinear lm_head{nullptr};
+
+ protected:
+  std::vector<InjectionPoint> linear_points() const override {
+    std::vector<InjectionPoint> out;
+    const auto H = c_.hidden_size, I = c_.intermediate_size;
+    for (std::int64_t i = 0; i < c_.num_layers; ++i) {
+      const std::string l = "layer." + std::to_string(i) + ".",
+                        hf = block_path(static_cast<std::size_t>(i)) + ".";
+      const int li = static_cast<int>(i);
+      out.push_back({l + "attn.qkv", InjectionKind::linear, li, H, 3 * H, 0, hf + "attn.c_attn"});
+      for (const char* part : {"q", "k", "v"})
+        out.push_back({l + "attn." + part, InjectionKind::linear, li, H, H, 0, hf + "attn.c_attn"});
+      out.push_back({l + "attn.o", InjectionKind::linear, li, H, H, 0, hf + "attn.c_proj"});
+      out.push_back({l + "ffn.in", InjectionKind::linear, li, H, I, 0, hf + "mlp.c_fc"});
+      out.push_back({l + "ffn.out", InjectionKind::linear, li, I, H, 0, hf + "mlp.c_proj"});
+    }
+    return out;
+  }
+  torch::nn::Module& block_module(std::size_t i) override { return *transformer->block(i); }
+  torch::nn::Module& attention_module(std::size_t i) override { return *transformer->block(i)->attn; }
+  std::string block_path(std::size_t i) const override { return "transformer.h." + std::to_string(i); }
+  std::string attention_path(std::size_t i) const override { return block_path(i) + ".attn"; }
 
  private:
   DecoderConfig c_;

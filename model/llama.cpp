@@ -47,7 +47,7 @@ class LlamaAttentionImpl : public torch::nn::Module {
     o_proj = register_module("o_proj", InjectableLinear(qd, H, c.attention_bias));
   }
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& positions, const torch::Tensor& bias,
-                        KvCache* cache) {
+                        KvCache* cache, const BlockHooks& hooks) {
     const auto B = x.size(0), S = x.size(1), D = c_.head_dim;
     auto q = q_proj->forward(x).view({B, S, c_.num_heads, D}).transpose(1, 2);
     auto k = k_proj->forward(x).view({B, S, c_.num_kv_heads, D}).transpose(1, 2);
@@ -55,7 +55,9 @@ class LlamaAttentionImpl : public torch::nn::Module {
     q = apply_rotary(q, positions, c_.rope_theta);
     k = apply_rotary(k, positions, c_.rope_theta);
     if (cache) std::tie(k, v) = cache->append(static_cast<std::size_t>(layer_), k, v);
-    auto context = grouped_attention(q, k, v, bias, 1.0 / std::sqrt(static_cast<double>(D)), c_.attn_dropout,
+    auto b = bias;
+    prepend_prefix(hooks.prefix, x, k, v, b);  // keys not rotated: they have no position
+    auto context = grouped_attention(q, k, v, b, 1.0 / std::sqrt(static_cast<double>(D)), c_.attn_dropout,
                                      is_training());
     return o_proj->forward(context);
   }
@@ -96,9 +98,10 @@ class LlamaLayerImpl : public torch::nn::Module {
     mlp = register_module("mlp", LlamaMlp(c));
   }
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& positions, const torch::Tensor& bias,
-                        KvCache* cache) {
-    auto h = x + self_attn->forward(input_layernorm->forward(x), positions, bias, cache);
-    return h + mlp->forward(post_attention_layernorm->forward(h));
+                        KvCache* cache, const BlockHooks& hooks) {
+    auto h = residual_add(hooks.attn_output,
+                          self_attn->forward(input_layernorm->forward(x), positions, bias, cache, hooks), x);
+    return residual_add(hooks.ffn_output, mlp->forward(post_attention_layernorm->forward(h)), h);
   }
   RmsNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
   LlamaAttention self_attn{nullptr};
@@ -134,37 +137,14 @@ class LlamaLmImpl : public CausalLmImpl {
 
   CausalLmOutput forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                          KvCache* cache) override {
-    const auto step =
-        decoder_step(input_ids, attention_mask, cache, model->embed_tokens->weight.scalar_type());
-    auto x = model->embed_tokens->forward(step.ids);
+    const auto step = begin(input_ids, attention_mask, cache, model->embed_tokens);
+    auto x = step.embeds;
     for (std::size_t i = 0; i < model->layers->size(); ++i)
-      x = model->layer(i)->forward(x, step.positions, step.bias, cache);
-    CausalLmOutput out;
-    out.last_hidden_state = model->norm->forward(x);
-    out.logits = lm_logits(out.last_hidden_state, lm_head, model->embed_tokens->weight);
-    return out;
+      x = model->layer(i)->forward(x, step.positions, step.bias, cache, hooks(i));
+    return output(step, model->norm->forward(x), lm_head);
   }
 
   const DecoderConfig& config() const override { return c_; }
-
-  std::vector<InjectionPoint> injection_points() const override {
-    std::vector<InjectionPoint> out;
-    const auto H = c_.hidden_size, I = c_.intermediate_size, qd = c_.num_heads * c_.head_dim,
-               kvd = c_.num_kv_heads * c_.head_dim;
-    for (std::int64_t i = 0; i < c_.num_layers; ++i) {
-      const std::string l = "layer." + std::to_string(i) + ".",
-                        hf = "model.layers." + std::to_string(i) + ".";
-      const int li = static_cast<int>(i);
-      out.push_back({l + "attn.q", InjectionKind::linear, li, H, qd, hf + "self_attn.q_proj"});
-      out.push_back({l + "attn.k", InjectionKind::linear, li, H, kvd, hf + "self_attn.k_proj"});
-      out.push_back({l + "attn.v", InjectionKind::linear, li, H, kvd, hf + "self_attn.v_proj"});
-      out.push_back({l + "attn.o", InjectionKind::linear, li, qd, H, hf + "self_attn.o_proj"});
-      out.push_back({l + "ffn.gate", InjectionKind::linear, li, H, I, hf + "mlp.gate_proj"});
-      out.push_back({l + "ffn.in", InjectionKind::linear, li, H, I, hf + "mlp.up_proj"});
-      out.push_back({l + "ffn.out", InjectionKind::linear, li, I, H, hf + "mlp.down_proj"});
-    }
-    return out;
-  }
 
   InjectableLinear linear(const std::string& name) const override {
     const auto [i, s] = detail::parse_layer_point(name, kPoints, c_.num_layers);
@@ -182,6 +162,30 @@ class LlamaLmImpl : public CausalLmImpl {
 
   LlamaModel model{nullptr};
   InjectableLinear lm_head{nullptr};
+
+ protected:
+  std::vector<InjectionPoint> linear_points() const override {
+    std::vector<InjectionPoint> out;
+    const auto H = c_.hidden_size, I = c_.intermediate_size, qd = c_.num_heads * c_.head_dim,
+               kvd = c_.num_kv_heads * c_.head_dim;
+    for (std::int64_t i = 0; i < c_.num_layers; ++i) {
+      const std::string l = "layer." + std::to_string(i) + ".",
+                        hf = block_path(static_cast<std::size_t>(i)) + ".";
+      const int li = static_cast<int>(i);
+      out.push_back({l + "attn.q", InjectionKind::linear, li, H, qd, 0, hf + "self_attn.q_proj"});
+      out.push_back({l + "attn.k", InjectionKind::linear, li, H, kvd, 0, hf + "self_attn.k_proj"});
+      out.push_back({l + "attn.v", InjectionKind::linear, li, H, kvd, 0, hf + "self_attn.v_proj"});
+      out.push_back({l + "attn.o", InjectionKind::linear, li, qd, H, 0, hf + "self_attn.o_proj"});
+      out.push_back({l + "ffn.gate", InjectionKind::linear, li, H, I, 0, hf + "mlp.gate_proj"});
+      out.push_back({l + "ffn.in", InjectionKind::linear, li, H, I, 0, hf + "mlp.up_proj"});
+      out.push_back({l + "ffn.out", InjectionKind::linear, li, I, H, 0, hf + "mlp.down_proj"});
+    }
+    return out;
+  }
+  torch::nn::Module& block_module(std::size_t i) override { return *model->layer(i); }
+  torch::nn::Module& attention_module(std::size_t i) override { return *model->layer(i)->self_attn; }
+  std::string block_path(std::size_t i) const override { return "model.layers." + std::to_string(i); }
+  std::string attention_path(std::size_t i) const override { return block_path(i) + ".self_attn"; }
 
  private:
   DecoderConfig c_;

@@ -235,21 +235,22 @@ class T5ForConditionalGenerationImpl : public T5ModelImpl {
         const std::string hf = stack + ".block." + std::to_string(i) + ".layer.";
         const int li = static_cast<int>(i);
         for (const char* p : {"q", "k", "v"})
-          out.push_back({l + "attn." + p, InjectionKind::linear, li, D, I, hf + "0.SelfAttention." + p});
-        out.push_back({l + "attn.o", InjectionKind::linear, li, I, D, hf + "0.SelfAttention.o"});
+          out.push_back({l + "attn." + p, InjectionKind::linear, li, D, I, 0, hf + "0.SelfAttention." + p});
+        out.push_back({l + "attn.o", InjectionKind::linear, li, I, D, 0, hf + "0.SelfAttention.o"});
         if (dec) {
           for (const char* p : {"q", "k", "v"})
-            out.push_back({l + "cross." + p, InjectionKind::linear, li, D, I, hf + "1.EncDecAttention." + p});
-          out.push_back({l + "cross.o", InjectionKind::linear, li, I, D, hf + "1.EncDecAttention.o"});
+            out.push_back(
+                {l + "cross." + p, InjectionKind::linear, li, D, I, 0, hf + "1.EncDecAttention." + p});
+          out.push_back({l + "cross.o", InjectionKind::linear, li, I, D, 0, hf + "1.EncDecAttention.o"});
         }
         const std::string ff = hf + (dec ? "2" : "1") + ".DenseReluDense.";
         if (c_.gated) {
-          out.push_back({l + "ffn.gate", InjectionKind::linear, li, D, F, ff + "wi_0"});
-          out.push_back({l + "ffn.in", InjectionKind::linear, li, D, F, ff + "wi_1"});
+          out.push_back({l + "ffn.gate", InjectionKind::linear, li, D, F, 0, ff + "wi_0"});
+          out.push_back({l + "ffn.in", InjectionKind::linear, li, D, F, 0, ff + "wi_1"});
         } else {
-          out.push_back({l + "ffn.in", InjectionKind::linear, li, D, F, ff + "wi"});
+          out.push_back({l + "ffn.in", InjectionKind::linear, li, D, F, 0, ff + "wi"});
         }
-        out.push_back({l + "ffn.out", InjectionKind::linear, li, F, D, ff + "wo"});
+        out.push_back({l + "ffn.out", InjectionKind::linear, li, F, D, 0, ff + "wo"});
       }
     }
     return out;

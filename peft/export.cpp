@@ -473,6 +473,11 @@ void export_adapters(PeftModel& m, const std::vector<nlohmann::json>& layers, co
 void export_peft(PeftModel& model, const PeftConfig& config, ExportFormat format, const ExportInfo& info,
                  const std::string& out_dir) {
   // Everything is checked and gathered before anything is written: a refused export writes nothing.
+  if (format != ExportFormat::native && !model.is_encoder())
+    throw_user_error(
+        std::string("--format ") + (format == ExportFormat::hf_peft ? "hf-peft" : "adapters"),
+        "writing GPT-2 / Llama configurations for Hugging Face PEFT or AdapterHub is not implemented "
+        "yet; --format native writes them");
   const fs::path out(out_dir);
   const fs::path staging = out.string() + ".partial";
   remove_tree(staging.string());

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <map>
 #include <set>
 
@@ -21,7 +22,7 @@ namespace {
 
 // State shared by the installers while one config is applied.
 struct InstallContext {
-  model::EncoderModelImpl& model;
+  model::PeftHost& host;
   ModelDims dims;
   nlohmann::json globals;
   std::map<std::string, std::shared_ptr<AdapterHook>> adapter_hooks;  // by residual point
@@ -38,6 +39,20 @@ std::string point(std::int64_t layer, const std::string& suffix) {
   return "layer." + std::to_string(layer) + "." + suffix;
 }
 
+// Adds an augment to the linear point `name`: on a projection of a fused layer (GPT-2's c_attn)
+// it acts on those rows and is named after the projection ("lora_q").
+void add_augment(
+    InstallContext& ctx, const std::string& name, const std::string& method,
+    const std::function<std::shared_ptr<model::LinearAugment>(std::int64_t, std::int64_t)>& make) {
+  auto slice = ctx.host.linear_slice(name);
+  auto augment = make(slice.linear->in_features, slice.size);
+  if (slice.whole())
+    slice.linear->add_augment(method, augment);
+  else
+    slice.linear->add_augment(method + "_" + name.substr(name.rfind('.') + 1), augment, slice.offset,
+                              slice.size);
+}
+
 void install_lora(InstallContext& ctx, std::int64_t layer, const nlohmann::json& o) {
   LoraOptions lo;
   lo.dropout = o.at("dropout");
@@ -48,20 +63,18 @@ void install_lora(InstallContext& ctx, std::int64_t layer, const nlohmann::json&
     const std::string target = t;
     lo.r = methods::lora_rank(o, target);
     lo.alpha = methods::lora_alpha(o, target);
-    auto linear = ctx.model.linear(point(layer, target.rfind("ffn", 0) == 0 ? target : "attn." + target));
-    linear->add_augment("lora", std::make_shared<LoraAugment>(linear->in_features, linear->out_features, lo));
+    add_augment(
+        ctx, point(layer, target.rfind("ffn", 0) == 0 ? target : "attn." + target), "lora",
+        [&](std::int64_t in, std::int64_t out) { return std::make_shared<LoraAugment>(in, out, lo); });
   }
 }
 
 void install_ia3(InstallContext& ctx, std::int64_t layer, const nlohmann::json& o) {
   for (const auto& t : o.at("targets")) {
-    if (t == "ffn") {
-      auto linear = ctx.model.linear(point(layer, "ffn.out"));
-      linear->add_augment("ia3", std::make_shared<Ia3Augment>(linear->in_features, true));
-    } else {
-      auto linear = ctx.model.linear(point(layer, "attn." + t.get<std::string>()));
-      linear->add_augment("ia3", std::make_shared<Ia3Augment>(linear->out_features, false));
-    }
+    const bool ffn = t == "ffn";
+    add_augment(
+        ctx, point(layer, ffn ? "ffn.out" : "attn." + t.get<std::string>()), "ia3",
+        [&](std::int64_t in, std::int64_t out) { return std::make_shared<Ia3Augment>(ffn ? in : out, ffn); });
   }
 }
 
@@ -90,39 +103,39 @@ void install_prompt(InstallContext& ctx, std::int64_t, const nlohmann::json& o) 
   const auto N = o.at("length").get<std::int64_t>();
   torch::Tensor init;
   if (o.at("init") == "vocab") {  // HF PEFT's SAMPLE_VOCAB: random rows of the word embeddings
-    const auto& w = ctx.model.embeddings->word_embeddings->weight;
+    const auto w = ctx.host.word_embeddings();
     init = w.index_select(0, torch::randint(w.size(0), {N}, torch::kLong)).detach();
   }
-  ctx.model.set_embedding_hook(std::make_shared<PromptEmbedding>(N, ctx.dims.hidden, "none", 0, init));
+  ctx.host.set_embedding_hook(std::make_shared<PromptEmbedding>(N, ctx.dims.hidden, "none", 0, init));
 }
 
 void install_p_tuning(InstallContext& ctx, std::int64_t, const nlohmann::json& o) {
-  ctx.model.set_embedding_hook(std::make_shared<PromptEmbedding>(
+  ctx.host.set_embedding_hook(std::make_shared<PromptEmbedding>(
       o.at("length").get<std::int64_t>(), ctx.dims.hidden, o.at("encoder").get<std::string>(),
       o.at("hidden").get<std::int64_t>()));
 }
 
 // Work that needs every layer's modules first.
 void finish(InstallContext& ctx) {
-  for (auto& [p, hook] : ctx.adapter_hooks) ctx.model.residual(p)->set_hook(hook);
+  for (auto& [p, hook] : ctx.adapter_hooks) ctx.host.set_residual_hook(p, hook);
   if (!ctx.prefix_layers.empty()) {
+    const auto H = ctx.dims.hidden, K = key_value_width(ctx.dims),
+               heads = ctx.dims.kv_heads ? ctx.dims.kv_heads : ctx.dims.heads;
     std::vector<std::int64_t> lengths;
     for (const auto& [l, o] : ctx.prefix_layers) lengths.push_back(o.at("length"));
     if (methods::prefix_mlp_hidden(ctx.globals) == 0) {  // flat: no reparametrisation
       for (const auto& [layer, o] : ctx.prefix_layers)
-        ctx.model.attention_at(point(layer, "attn"))
-            ->set_prefix(std::make_shared<LayerPrefix>(o.at("length").get<std::int64_t>(), ctx.dims.hidden,
-                                                       ctx.dims.heads, o.at("gate").get<bool>()));
+        ctx.host.set_prefix(point(layer, "attn"),
+                            std::make_shared<LayerPrefix>(o.at("length").get<std::int64_t>(), K, heads,
+                                                          o.at("gate").get<bool>(), H));
       return;
     }
-    auto generator =
-        PrefixGenerator(ctx.dims.hidden, ctx.dims.heads, methods::prefix_mlp_hidden(ctx.globals), lengths);
-    ctx.model.register_module("prefix_generator", generator);
+    auto generator = PrefixGenerator(H, K, heads, methods::prefix_mlp_hidden(ctx.globals), lengths);
+    ctx.host.module().register_module("prefix_generator", generator);
     for (std::size_t j = 0; j < ctx.prefix_layers.size(); ++j) {
       const auto& [layer, o] = ctx.prefix_layers[j];
-      ctx.model.attention_at(point(layer, "attn"))
-          ->set_prefix(
-              std::make_shared<LayerPrefix>(generator, j, o.at("gate").get<bool>(), ctx.dims.hidden));
+      ctx.host.set_prefix(point(layer, "attn"),
+                          std::make_shared<LayerPrefix>(generator, j, o.at("gate").get<bool>(), H));
     }
   }
 }
@@ -143,14 +156,6 @@ const std::vector<std::pair<std::string, Installer>>& installers() {
   return list;
 }
 
-bool is_peft_parameter(const std::string& name) {
-  // Everything registered by peft/ lives under these module names.
-  if (name.rfind("prefix_generator.", 0) == 0 || name.rfind("embedding_hook.", 0) == 0) return true;
-  for (const char* part : {".lora.", ".ia3.", ".hook.", ".prefix."})
-    if (name.find(part) != std::string::npos) return true;
-  return false;
-}
-
 }  // namespace
 
 std::vector<std::string> installed_method_names() {
@@ -159,13 +164,16 @@ std::vector<std::string> installed_method_names() {
   return out;
 }
 
-PeftModel::PeftModel(model::EncoderModel base, const PeftConfig& config, const std::string& source)
-    : base_(std::move(base)) {
-  const auto& c = base_->config();
-  const auto dims = dims_of(c, base_->has_pooler());
+PeftModel::PeftModel(std::shared_ptr<model::PeftHost> host, const ModelDims& dims, const PeftConfig& config,
+                     const std::string& source)
+    : host_(std::move(host)), dims_(dims) {
   layers_ = config.resolve(dims, source);
-  for (auto& p : base_->parameters()) p.set_requires_grad(false);
-  InstallContext ctx{*base_, dims, config.globals(), {}, {}};
+  auto& module = host_->module();
+  for (const auto& item : module.named_parameters()) {
+    backbone_names_.insert(item.key());
+    item.value().set_requires_grad(false);
+  }
+  InstallContext ctx{*host_, dims, config.globals(), {}, {}};
   for (std::size_t i = 0; i < layers_.size(); ++i)
     for (const auto& [name, install] :
          installers())  // registry order, so results do not depend on JSON order
@@ -176,14 +184,28 @@ PeftModel::PeftModel(model::EncoderModel base, const PeftConfig& config, const s
     for (const auto& [name, install] : installers())
       if (name == m.key()) install(ctx, -1, m.value());
   // New modules take the backbone's device and dtype.
-  const auto& ref = base_->embeddings->word_embeddings->weight;
-  base_->to(ref.device(), ref.scalar_type());
+  const auto ref = host_->word_embeddings();
+  module.to(ref.device(), ref.scalar_type());
+}
+
+PeftModel::PeftModel(model::EncoderModel base, const PeftConfig& config, const std::string& source)
+    : PeftModel(base.ptr(), dims_of(base->config(), base->has_pooler()), config, source) {
+  base_ = std::move(base);
+}
+
+PeftModel::PeftModel(std::shared_ptr<model::CausalLmImpl> base, const PeftConfig& config,
+                     const std::string& source)
+    : PeftModel(base, dims_of(base->config()), config, source) {}
+
+model::EncoderModel& PeftModel::base() {
+  if (base_.is_empty()) throw std::logic_error("PeftModel::base(): this backbone is not an encoder");
+  return base_;
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> PeftModel::named_parameters() const {
   std::vector<std::pair<std::string, torch::Tensor>> out;
-  for (const auto& item : base_->named_parameters())
-    if (is_peft_parameter(item.key())) out.emplace_back(item.key(), item.value());
+  for (const auto& item : host_->module().named_parameters())
+    if (!backbone_names_.count(item.key())) out.emplace_back(item.key(), item.value());
   return out;
 }
 
@@ -206,17 +228,17 @@ std::vector<std::pair<std::string, torch::Tensor>> PeftModel::stored_tensors() {
     if (name.rfind("prefix_generator.", 0) != 0 && name.rfind("embedding_hook.", 0) != 0)
       out.emplace_back(name, p.detach());
   // Prompts: the vectors themselves (P-tuning: its encoder's output), as HF PEFT saves them.
-  if (auto prompt = std::dynamic_pointer_cast<PromptEmbedding>(base_->embedding_hook())) {
+  if (auto prompt = std::dynamic_pointer_cast<PromptEmbedding>(host_->embedding_hook())) {
     torch::NoGradGuard g;
     out.emplace_back("embedding_hook.prompt_table", prompt->table().detach().clone());
   }
   // Prefixes still behind the generator: their ejected tables, computed without changing the model.
   torch::NoGradGuard g;
-  for (std::size_t i = 0; i < base_->encoder->size(); ++i) {
-    auto attn = base_->encoder->at(i)->attention->self;
-    auto prefix = std::dynamic_pointer_cast<LayerPrefix>(attn->prefix());
+  for (const auto& point : host_->injection_points()) {
+    if (point.kind != model::InjectionKind::attention) continue;
+    auto prefix = std::dynamic_pointer_cast<LayerPrefix>(host_->prefix(point.name));
     if (!prefix || prefix->ejected()) continue;
-    const auto path = "encoder.layer." + std::to_string(i) + ".attention.self.prefix.";
+    const auto path = point.hf_module + ".prefix.";
     auto [k, v] = prefix->table();
     out.emplace_back(path + "prefix_keys", k.detach().clone());
     out.emplace_back(path + "prefix_values", v.detach().clone());
@@ -262,18 +284,21 @@ void PeftModel::load_weights(const std::string& path) {
 
 void PeftModel::eject_prefix() {
   bool any = false;
-  for (std::size_t i = 0; i < base_->encoder->size(); ++i)
-    if (auto p = std::dynamic_pointer_cast<LayerPrefix>(base_->encoder->at(i)->attention->self->prefix())) {
-      p->eject();
-      any = true;
-    }
-  if (any) base_->unregister_module("prefix_generator");
+  for (const auto& point : host_->injection_points())
+    if (point.kind == model::InjectionKind::attention)
+      if (auto p = std::dynamic_pointer_cast<LayerPrefix>(host_->prefix(point.name))) {
+        p->eject();
+        any = true;
+      }
+  if (any && host_->module().named_children().contains("prefix_generator"))
+    host_->module().unregister_module("prefix_generator");
 }
 
+// A fused layer appears under several points; merge() and unmerge() act once.
 void PeftModel::merge_lora() {
-  for (const auto& point : base_->injection_points()) {
+  for (const auto& point : host_->injection_points()) {
     if (point.kind != model::InjectionKind::linear) continue;
-    auto linear = base_->linear(point.name);
+    auto linear = host_->linear(point.name);
     for (auto& [name, a] : linear->augments())
       if (auto lora = std::dynamic_pointer_cast<LoraAugment>(a)) {
         if (!lora->gate.is_empty())
@@ -284,9 +309,9 @@ void PeftModel::merge_lora() {
 }
 
 void PeftModel::unmerge_lora() {
-  for (const auto& point : base_->injection_points()) {
+  for (const auto& point : host_->injection_points()) {
     if (point.kind != model::InjectionKind::linear) continue;
-    auto linear = base_->linear(point.name);
+    auto linear = host_->linear(point.name);
     for (auto& [name, a] : linear->augments())
       if (auto lora = std::dynamic_pointer_cast<LoraAugment>(a)) lora->unmerge(*linear);
   }

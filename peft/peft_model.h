@@ -1,27 +1,40 @@
 #pragma once
 // Applying a PeftConfig to a backbone: freeze every pretrained weight, install each layer's
 // modules at the named injection points, and give access to what trains and what is stored.
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "model/causal_lm.h"
 #include "model/encoder.h"
+#include "peft/spec/model_dims.h"
 #include "peft/spec/peft_config.h"
 
 namespace autopeft::peft {
 
 class PeftModel {
  public:
-  // `base` is modified in place (modules are registered inside it). Throws UserError for a config
-  // that does not fit the model (errors name the field).
+  // Any backbone (`dims` its sizes, as dims_of gives them): modified in place (modules are
+  // registered inside it). Throws UserError for a config that does not fit the model (errors
+  // name the field).
+  PeftModel(std::shared_ptr<model::PeftHost> host, const ModelDims& dims, const PeftConfig& config,
+            const std::string& source = "config");
   PeftModel(model::EncoderModel base, const PeftConfig& config, const std::string& source = "config");
+  PeftModel(std::shared_ptr<model::CausalLmImpl> base, const PeftConfig& config,
+            const std::string& source = "config");
 
-  model::EncoderModel& base() { return base_; }
+  // The encoder of an encoder's PeftModel (std::logic_error for another backbone).
+  model::EncoderModel& base();
+  bool is_encoder() const { return !base_.is_empty(); }
+  model::PeftHost& host() { return *host_; }
+  const ModelDims& dims() const { return dims_; }
   const std::vector<nlohmann::json>& layers() const { return layers_; }  // resolved per-layer modules
 
-  // The PEFT parameters (all trainable), named by their path in the backbone, e.g.
-  // "encoder.layer.3.attention.self.query.lora.lora_A".
+  // The PEFT parameters (all trainable): every parameter that was not the backbone's, named by
+  // its path in the backbone, e.g. "encoder.layer.3.attention.self.query.lora.lora_A".
   std::vector<std::pair<std::string, torch::Tensor>> named_parameters() const;
   std::vector<torch::Tensor> parameters() const;
   std::int64_t trainable_count() const;
@@ -44,7 +57,10 @@ class PeftModel {
   void unmerge_lora();
 
  private:
-  model::EncoderModel base_;
+  std::shared_ptr<model::PeftHost> host_;
+  model::EncoderModel base_{nullptr};
+  ModelDims dims_;
+  std::set<std::string> backbone_names_;
   std::vector<nlohmann::json> layers_;
 };
 

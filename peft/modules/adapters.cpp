@@ -76,10 +76,12 @@ void AdapterHook::set_parallel(Bottleneck parallel) {
 }
 
 torch::Tensor AdapterHook::forward(const torch::Tensor& h, const torch::Tensor& r, torch::nn::LayerNorm& ln) {
+  // Pre-LN decoders hand over no LayerNorm (AdapterHub's LN=None): the same sums, no norms.
+  auto norm = [&](const torch::Tensor& t) { return ln.is_empty() ? t : ln->forward(t); };
   auto sum = h + r;
   if (!parallel_.is_empty()) sum = sum + parallel_->forward(r);
-  if (!serial_.is_empty()) sum = sum + serial_->forward(pfeiffer_ ? ln->forward(h + r) : h);
-  return ln->forward(sum);
+  if (!serial_.is_empty()) sum = sum + serial_->forward(pfeiffer_ ? norm(h + r) : h);
+  return norm(sum);
 }
 
 }  // namespace autopeft::peft

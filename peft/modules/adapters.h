@@ -7,7 +7,9 @@
 //   serial and parallel at one point (AutoPEFT's "sappa", sharing the frozen LN):
 //                                           out = LN(s * A_s(LN(h + r)) + s_p * A_p(r) + h + r)
 // A(x) = up(act(down(LN_before(x)))) with LN_after(.) on its output when asked; g is the UniPELT
-// gate mean_seq(sigmoid(Linear(H, 1)(x))), 1 without one.
+// gate mean_seq(sigmoid(Linear(H, 1)(x))), 1 without one. In pre-LN decoders (GPT-2, Llama) the
+// point is the plain residual addition h + r and every LN above is the identity (AdapterHub calls
+// bottleneck_layer_forward with LN=None there).
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 

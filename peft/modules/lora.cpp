@@ -48,14 +48,14 @@ void LoraAugment::merge(model::InjectableLinearImpl& linear) {
   if (!gate.is_empty())
     throw std::logic_error("a gated LoRA update depends on the input and cannot be merged");
   torch::NoGradGuard g;
-  linear.weight.add_(delta_weight().to(linear.weight.dtype()));
+  rows(linear.weight).add_(delta_weight().to(linear.weight.dtype()));
   merged_ = true;
 }
 
 void LoraAugment::unmerge(model::InjectableLinearImpl& linear) {
   if (!merged_) return;
   torch::NoGradGuard g;
-  linear.weight.sub_(delta_weight().to(linear.weight.dtype()));
+  rows(linear.weight).sub_(delta_weight().to(linear.weight.dtype()));
   merged_ = false;
 }
 

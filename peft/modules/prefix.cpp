@@ -6,14 +6,14 @@
 
 namespace autopeft::peft {
 
-PrefixGeneratorImpl::PrefixGeneratorImpl(std::int64_t H, std::int64_t heads, std::int64_t W,
+PrefixGeneratorImpl::PrefixGeneratorImpl(std::int64_t H, std::int64_t K, std::int64_t heads, std::int64_t W,
                                          std::vector<std::int64_t> lengths)
-    : hidden_(H), heads_(heads), lengths_(std::move(lengths)) {
+    : hidden_(H), width_(K), heads_(heads), lengths_(std::move(lengths)) {
   const auto pmax = *std::max_element(lengths_.begin(), lengths_.end());
   const auto n = static_cast<std::int64_t>(lengths_.size());
   wte = register_module("wte", torch::nn::Embedding(pmax, H));  // N(0, 1), as nn.Embedding
   mlp_in = register_module("mlp_in", torch::nn::Linear(H, W));
-  mlp_out = register_module("mlp_out", torch::nn::Linear(W, n * 2 * H));
+  mlp_out = register_module("mlp_out", torch::nn::Linear(W, n * 2 * K));
 }
 
 std::pair<torch::Tensor, torch::Tensor> PrefixGeneratorImpl::slot(std::size_t j) {
@@ -21,11 +21,11 @@ std::pair<torch::Tensor, torch::Tensor> PrefixGeneratorImpl::slot(std::size_t j)
   // Only the rows and output columns this slot uses are computed.
   auto e = wte->weight.narrow(0, 0, P);
   auto h = torch::tanh(mlp_in->forward(e));
-  const auto cols = static_cast<std::int64_t>(j) * 2 * hidden_;
-  auto w = mlp_out->weight.narrow(0, cols, 2 * hidden_);
-  auto b = mlp_out->bias.narrow(0, cols, 2 * hidden_);
-  auto kv = torch::nn::functional::linear(h, w, b);  // [P, 2H]
-  return {kv.narrow(1, 0, hidden_), kv.narrow(1, hidden_, hidden_)};
+  const auto cols = static_cast<std::int64_t>(j) * 2 * width_;
+  auto w = mlp_out->weight.narrow(0, cols, 2 * width_);
+  auto b = mlp_out->bias.narrow(0, cols, 2 * width_);
+  auto kv = torch::nn::functional::linear(h, w, b);  // [P, 2K]
+  return {kv.narrow(1, 0, width_), kv.narrow(1, width_, width_)};
 }
 
 void LayerPrefix::make_gate(bool with_gate, std::int64_t H) {
@@ -40,10 +40,11 @@ LayerPrefix::LayerPrefix(PrefixGenerator generator, std::size_t slot, bool with_
   make_gate(with_gate, H);
 }
 
-LayerPrefix::LayerPrefix(std::int64_t length, std::int64_t H, std::int64_t heads, bool with_gate)
+LayerPrefix::LayerPrefix(std::int64_t length, std::int64_t K, std::int64_t heads, bool with_gate,
+                         std::int64_t H)
     : heads_(heads) {
-  keys = register_parameter("prefix_keys", torch::randn({length, H}));
-  values = register_parameter("prefix_values", torch::randn({length, H}));
+  keys = register_parameter("prefix_keys", torch::randn({length, K}));
+  values = register_parameter("prefix_values", torch::randn({length, K}));
   make_gate(with_gate, H);
 }
 
@@ -53,9 +54,9 @@ std::pair<torch::Tensor, torch::Tensor> LayerPrefix::table() {
 
 std::pair<torch::Tensor, torch::Tensor> LayerPrefix::forward(const torch::Tensor& x) {
   auto [k, v] = table();
-  const auto B = x.size(0), P = k.size(0), H = k.size(1), nh = heads_;
+  const auto B = x.size(0), P = k.size(0), K = k.size(1), nh = heads_;
   auto heads = [&](const torch::Tensor& t) {
-    return t.view({1, P, nh, H / nh}).transpose(1, 2).expand({B, nh, P, H / nh});
+    return t.view({1, P, nh, K / nh}).transpose(1, 2).expand({B, nh, P, K / nh});
   };
   auto hk = heads(k), hv = heads(v);
   if (!gate.is_empty()) {

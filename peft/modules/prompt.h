@@ -23,6 +23,7 @@ class PromptEmbedding : public model::EmbeddingHook {
   // The prompt vectors [N, H] (the encoder's output for P-tuning): what an export stores.
   torch::Tensor table();
   bool has_encoder() const { return encoder_ != "none"; }
+  std::int64_t length() const override { return prompt_embeddings.size(0); }
 
   torch::Tensor prompt_embeddings;  // [N, H]
   torch::nn::Linear mlp1{nullptr}, mlp2{nullptr}, mlp3{nullptr};

@@ -18,6 +18,30 @@ ModelDims dims_of(const model::EncoderConfig& c, bool with_pooler) {
   return d;
 }
 
+ModelDims dims_of(const model::DecoderConfig& c) {
+  ModelDims d;
+  d.hidden = c.hidden_size;
+  d.intermediate = c.intermediate_size;
+  d.layers = c.num_layers;
+  d.heads = c.num_heads;
+  d.kv_heads = c.num_kv_heads;
+  d.vocab = c.vocab_size;
+  d.pooler = false;
+  d.q_width = c.num_heads * c.head_dim;
+  d.kv_width = c.num_kv_heads * c.head_dim;
+  d.attention_bias = c.attention_bias;
+  d.mlp_bias = c.mlp_bias;
+  d.tied_embeddings = c.tie_word_embeddings;
+  if (c.family == model::DecoderFamily::gpt2) {
+    d.family = "gpt2";
+    d.max_positions = c.max_positions;
+  } else {
+    d.family = "llama";
+    d.gated_ffn = true;
+  }
+  return d;
+}
+
 ModelDims bert_base_dims() {
   ModelDims d;
   d.hidden = 768;
@@ -30,7 +54,26 @@ ModelDims bert_base_dims() {
   return d;
 }
 
+namespace {
+// GPT-2: token and position tables, per layer two LayerNorms, c_attn [3H], c_proj, c_fc, the
+// FFN's c_proj, all with biases; ln_f. Llama: the token table, per layer q, k, v, o (biases
+// with attention_bias), gate, up, down (biases with mlp_bias) and two RMSNorm weights; the final
+// norm. An untied LM head is pretrained too.
+std::int64_t decoder_parameters(const ModelDims& d) {
+  const auto H = d.hidden, I = d.intermediate, Q = query_width(d), KV = key_value_width(d);
+  const std::int64_t head = d.tied_embeddings ? 0 : d.vocab * H;
+  if (d.family == "gpt2") {
+    const std::int64_t layer = 4 * H + (H * 3 * H + 3 * H) + (H * H + H) + (H * I + I) + (I * H + H);
+    return (d.vocab + d.max_positions) * H + d.layers * layer + 2 * H + head;
+  }
+  const std::int64_t attention = 2 * H * Q + 2 * H * KV + (d.attention_bias ? Q + 2 * KV + H : 0);
+  const std::int64_t ffn = (d.gated_ffn ? 3 : 2) * H * I + (d.mlp_bias ? (d.gated_ffn ? 2 : 1) * I + H : 0);
+  return d.vocab * H + d.layers * (attention + ffn + 2 * H) + H + head;
+}
+}  // namespace
+
 std::int64_t backbone_parameters(const ModelDims& d) {
+  if (d.family == "gpt2" || d.family == "llama") return decoder_parameters(d);
   const auto H = d.hidden, I = d.intermediate;
   const std::int64_t embeddings = (d.vocab + d.max_positions + d.type_vocab) * H + 2 * H;
   const std::int64_t attention = 4 * (H * H + H) + 2 * H;      // q, k, v, o + LayerNorm

@@ -75,7 +75,7 @@ TEST(GenerateCommandTest, LlamaRunWritesLmLogitsAndBeamSearchRuns) {
   const auto i = nlohmann::json::parse(inspect.out);
   EXPECT_EQ(i["family"], "llama");
   EXPECT_EQ(i["kv_heads"], 2);
-  EXPECT_EQ(i["injection_points"].size(), 14u);
+  EXPECT_EQ(i["injection_points"].size(), 21u);  // 2 layers x (7 linear, prefix, 2 adapters) + embeddings
 
   auto bad = run_command(exe() + " model generate '" + dir + "' --text 'hello'");
   EXPECT_EQ(bad.exit_code, 1);
@@ -83,6 +83,40 @@ TEST(GenerateCommandTest, LlamaRunWritesLmLogitsAndBeamSearchRuns) {
   auto range = run_command(exe() + " model generate '" + dir + "' --input-ids 1,77");
   EXPECT_EQ(range.exit_code, 1);
   EXPECT_NE(range.err.find("77"), std::string::npos) << range.err;
+}
+
+// `peft count` and `peft export --format native` take causal LMs: the LM head counts in the
+// backbone; the closed form equals the loaded model's sizes; the exported weights load back.
+TEST(GenerateCommandTest, PeftCountAndNativeExportWorkOnALlamaFolder) {
+  TempDir tmp;
+  const auto dir = (tmp / "llama").string();
+  testing::write_tiny_llama(dir);  // 2 layers, hidden 32, 2 kv heads of 8, ffn 96, untied head
+  tmp.write(
+      "cfg.json",
+      R"({"autopeft_peft_config": 1, "all_layers": {"lora": {"r": 2, "targets": ["q", "v", "ffn.gate"]}},
+                "layers": {"1": {"prefix": {"length": 3}}}, "prefix_mlp": {"hidden": 0}})");
+  const auto cfg = (tmp / "cfg.json").string();
+  auto r = run_command(exe() + " peft count --model '" + dir + "' --config '" + cfg + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  // Layer 0: LoRA r (in + out) on q [32 -> 32], v [32 -> 16], gate [32 -> 96]; layer 1 (its own
+  // entry replaces all_layers): a flat prefix of 3 keys and 3 values of the key/value width 16.
+  EXPECT_EQ(j["trainable"], 2 * ((32 + 32) + (32 + 16) + (32 + 96)) + 2 * 3 * 16);
+  EXPECT_EQ(j["head"], 0);
+  auto loaded = model::load_causal_lm(dir);
+  std::int64_t backbone = 0;
+  for (const auto& p : loaded.model->parameters()) backbone += p.numel();
+  EXPECT_EQ(j["backbone"], backbone);
+  const auto out = (tmp / "export").string();
+  r = run_command(exe() + " peft export --model '" + dir + "' --config '" + cfg +
+                  "' --format native --out '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["stored"], j["stored"]);
+  EXPECT_EQ(model::load_safetensors(out + "/peft_weights.safetensors").size(), 3u * 2 + 2);
+  r = run_command(exe() + " peft export --model '" + dir + "' --config '" + cfg +
+                  "' --format hf-peft --out '" + out + "-hf'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--format native"), std::string::npos) << r.err;
 }
 
 TEST(GenerateCommandTest, T5RunGivesTheDecodersLogitsAndGenerateMatchesTheLibrary) {

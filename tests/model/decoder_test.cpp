@@ -358,12 +358,21 @@ TEST(DecoderTest, InjectionPointsNameEveryLinearAndReachIt) {
   testing::write_tiny_llama(dir.path());
   auto m = load_causal_lm(dir.path().string()).model;
   const auto points = m->injection_points();
-  EXPECT_EQ(points.size(), 14u);
+  EXPECT_EQ(points.size(), 21u);  // per layer 7 linear, the prefix and two adapter points; embeddings
+  std::size_t linear = 0;
   for (const auto& p : points) {
+    if (p.kind != InjectionKind::linear) {
+      if (p.kind != InjectionKind::embeddings) {
+        EXPECT_THROW(m->linear(p.name), UserError) << p.name;
+      }
+      continue;
+    }
+    ++linear;
     auto lin = m->linear(p.name);
     EXPECT_EQ(lin->in_features, p.in_features) << p.name;
     EXPECT_EQ(lin->out_features, p.out_features) << p.name;
   }
+  EXPECT_EQ(linear, 14u);
   EXPECT_EQ(m->linear("layer.1.attn.k")->out_features, 16);  // 2 kv heads of 8
   EXPECT_THROW(m->linear("layer.2.attn.q"), UserError);
   EXPECT_THROW(m->linear("layer.0.attn.qkv"), UserError);

@@ -30,7 +30,7 @@ nlohmann::json SerialAdapterSpec::normalise(const nlohmann::json& o, const std::
   n["scaling"] = parse_scaling(o, 1.0, where);
   n["ln_before"] = option_bool(o, "ln_before", false, where);
   n["ln_after"] = option_bool(o, "ln_after", false, where);
-  n["gate"] = option_bool(o, "gate", false, where);
+  n["gate"] = option_gate(o, d, where);
   return n;
 }
 

@@ -25,6 +25,12 @@ std::vector<std::string> option_subset(const nlohmann::json& options, const char
                                        const std::vector<std::string>& fallback,
                                        const std::vector<std::string>& choices, const std::string& where);
 
+// The UniPELT gate option "gate" (default false). A gate is the mean over the sequence of
+// sigmoid(Linear(x)) (AdapterHub's use_gating): in a causal LM that mean would read tokens after
+// the one predicted, and cached decoding could not reproduce it, so gates are refused there
+// (AdapterHub computes them for GPT-2 all the same; we differ on purpose).
+bool option_gate(const nlohmann::json& options, const ModelDims& dims, const std::string& where);
+
 // 0, 1, 2, 4, ... up to `top` (powers of two): the per-layer space's bottleneck sizes and ranks.
 std::vector<std::int64_t> zero_and_powers_of_two(std::int64_t top);
 

@@ -13,14 +13,17 @@
 namespace autopeft::peft::methods {
 
 const std::vector<std::string>& lora_targets() {
-  static const std::vector<std::string> t = {"q", "k", "v", "o", "ffn.in", "ffn.out"};
+  // ffn.gate: the gate projection of gated FFNs (Llama's gate_proj), beside ffn.in (up_proj).
+  static const std::vector<std::string> t = {"q", "k", "v", "o", "ffn.gate", "ffn.in", "ffn.out"};
   return t;
 }
 
 std::pair<std::int64_t, std::int64_t> lora_target_shape(const std::string& target, const ModelDims& d) {
-  if (target == "ffn.in") return {d.hidden, d.intermediate};
+  if (target == "ffn.in" || target == "ffn.gate") return {d.hidden, d.intermediate};
   if (target == "ffn.out") return {d.intermediate, d.hidden};
-  return {d.hidden, d.hidden};
+  if (target == "k" || target == "v") return {d.hidden, key_value_width(d)};
+  if (target == "o") return {query_width(d), d.hidden};
+  return {d.hidden, query_width(d)};
 }
 
 std::int64_t lora_rank(const nlohmann::json& o, const std::string& target) {
@@ -39,7 +42,7 @@ std::string LoraSpec::summary() const {
 }
 
 nlohmann::json LoraSpec::normalise(const nlohmann::json& o, const std::string& where,
-                                   const ModelDims&) const {
+                                   const ModelDims& dims) const {
   if (absent_if_zero(o, "r", where)) return nullptr;
   only_keys(
       o,
@@ -50,10 +53,14 @@ nlohmann::json LoraSpec::normalise(const nlohmann::json& o, const std::string& w
   n["alpha"] = option_double(o, "alpha", 8.0, where, 1e-9, 1e9);
   n["dropout"] = option_double(o, "dropout", 0.0, where, 0.0, 0.999);
   n["targets"] = option_subset(o, "targets", {"q", "v"}, lora_targets(), where);
+  if (!dims.gated_ffn &&
+      std::find(n["targets"].begin(), n["targets"].end(), "ffn.gate") != n["targets"].end())
+    throw_user_error(where + ".targets",
+                     "ffn.gate needs a gated FFN (Llama); this " + dims.family + " has none");
   n["use_rslora"] = option_bool(o, "use_rslora", false, where);
   n["init"] = option_choice(o, "init", "kaiming", {"kaiming", "gaussian"}, where);
   // UniPELT: the scaling becomes mean_seq(sigmoid(Linear(in, 1)(x))) (replacing alpha / r).
-  n["gate"] = option_bool(o, "gate", false, where);
+  n["gate"] = option_gate(o, dims, where);
   // Per-target overrides (HF PEFT's rank_pattern / alpha_pattern within a layer).
   for (const char* key : {"r_per_target", "alpha_per_target"}) {
     nlohmann::json m = nlohmann::json::object();

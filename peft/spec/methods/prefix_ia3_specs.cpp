@@ -19,18 +19,17 @@ std::string PrefixSpec::summary() const {
 }
 
 nlohmann::json PrefixSpec::normalise(const nlohmann::json& o, const std::string& where,
-                                     const ModelDims&) const {
+                                     const ModelDims& dims) const {
   if (absent_if_zero(o, "length", where)) return nullptr;
   only_keys(o, {"length", "gate"}, where);
-  return {{"length", option_int(o, "length", 0, where, 1, 4096)},
-          {"gate", option_bool(o, "gate", false, where)}};
+  return {{"length", option_int(o, "length", 0, where, 1, 4096)}, {"gate", option_gate(o, dims, where)}};
 }
 
 Counts PrefixSpec::layer_counts(const nlohmann::json& o, const ModelDims& d) const {
   const auto P = o.at("length").get<std::int64_t>();
   // UniPELT gate: sigmoid(Linear(H, 1)) mean-pooled, shared by keys and values (AdapterHub default).
   const std::int64_t gate = o.at("gate").get<bool>() ? d.hidden + 1 : 0;
-  return {gate, 2 * P * d.hidden + gate};
+  return {gate, 2 * P * key_value_width(d) + gate};
 }
 
 Counts PrefixSpec::shared_counts(const std::vector<nlohmann::json>& layers, const nlohmann::json& globals,
@@ -38,13 +37,15 @@ Counts PrefixSpec::shared_counts(const std::vector<nlohmann::json>& layers, cons
   if (layers.empty()) return {};
   std::int64_t max_len = 0;
   for (const auto& l : layers) max_len = std::max(max_len, l.at("length").get<std::int64_t>());
-  const auto H = d.hidden, W = prefix_mlp_hidden(globals), n = static_cast<std::int64_t>(layers.size());
+  // The MLP reads hidden-size embeddings and writes keys and values of the key/value width.
+  const auto H = d.hidden, KV = key_value_width(d), W = prefix_mlp_hidden(globals),
+             n = static_cast<std::int64_t>(layers.size());
   if (W == 0) {  // flat: the tables themselves train
     std::int64_t tables = 0;
-    for (const auto& l : layers) tables += 2 * l.at("length").get<std::int64_t>() * H;
+    for (const auto& l : layers) tables += 2 * l.at("length").get<std::int64_t>() * KV;
     return {tables, 0};
   }
-  return {max_len * H + (H * W + W) + (W * n * 2 * H + n * 2 * H), 0};
+  return {max_len * H + (H * W + W) + (W * n * 2 * KV + n * 2 * KV), 0};
 }
 
 std::string Ia3Spec::name() const { return "ia3"; }
@@ -59,7 +60,7 @@ nlohmann::json Ia3Spec::normalise(const nlohmann::json& o, const std::string& wh
 
 Counts Ia3Spec::layer_counts(const nlohmann::json& o, const ModelDims& d) const {
   Counts c;
-  for (const auto& t : o.at("targets")) c.trainable += t == "ffn" ? d.intermediate : d.hidden;
+  for (const auto& t : o.at("targets")) c.trainable += t == "ffn" ? d.intermediate : key_value_width(d);
   c.stored = c.trainable;
   return c;
 }

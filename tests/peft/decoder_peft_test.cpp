@@ -1,0 +1,300 @@
+// Contract tests over every registered PEFT method on tiny GPT-2 and Llama causal LMs (Llama with
+// grouped-query attention and a head width that is not hidden / heads), plus the decoder-specific
+// semantics: pre-LN adapters, q/k/v slices of GPT-2's fused c_attn, prefixes per key/value head,
+// prompts that the KV cache keeps.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/errors.h"
+#include "model/causal_lm.h"
+#include "peft/modules/adapters.h"
+#include "peft/modules/lora.h"
+#include "peft/peft_model.h"
+#include "peft/spec/peft_config.h"
+#include "tests/support/torch_support.h"
+
+namespace autopeft::peft {
+namespace {
+
+using autopeft::testing::TempDir;
+
+model::DecoderConfig tiny_config(const std::string& family) {
+  nlohmann::json j;
+  if (family == "gpt2")
+    j = {{"model_type", "gpt2"}, {"vocab_size", 50},   {"n_embd", 32},       {"n_layer", 3},
+         {"n_head", 4},          {"n_positions", 64},  {"resid_pdrop", 0.0}, {"embd_pdrop", 0.0},
+         {"bos_token_id", 49},   {"eos_token_id", 49}, {"attn_pdrop", 0.0}};
+  else  // 4 query heads and 2 key/value heads of width 6: q 24, k and v 12, hidden 32
+    j = {{"model_type", "llama"},
+         {"vocab_size", 50},
+         {"hidden_size", 32},
+         {"num_hidden_layers", 3},
+         {"num_attention_heads", 4},
+         {"num_key_value_heads", 2},
+         {"head_dim", 6},
+         {"intermediate_size", 40},
+         {"max_position_embeddings", 64},
+         {"tie_word_embeddings", false}};
+  return model::parse_decoder_config(j, family);
+}
+
+std::shared_ptr<model::CausalLmImpl> random_lm(const std::string& family) {
+  auto m = model::make_causal_lm(tiny_config(family));
+  torch::NoGradGuard g;
+  for (auto& p : m->parameters()) p.normal_(0.0, 0.2);
+  m->eval();
+  return m;
+}
+
+PeftConfig config_with(const std::string& method, const nlohmann::json& options,
+                       std::vector<std::int64_t> leave_out = {}) {
+  const bool model_level = MethodRegistry::instance().find(method)->model_level();
+  nlohmann::json j = {{"autopeft_peft_config", 1},
+                      {model_level ? "embeddings" : "all_layers", {{method, options}}}};
+  if (!leave_out.empty()) j["leave_out"] = leave_out;
+  return PeftConfig::from_json(j, "test");
+}
+
+struct Case {
+  std::string method;
+  std::string family;
+};
+
+std::vector<Case> all_cases() {
+  std::vector<Case> out;
+  for (const auto& m : MethodRegistry::instance().names())
+    for (const char* f : {"gpt2", "llama"}) out.push_back({m, f});
+  return out;
+}
+
+class DecoderPeftContractTest : public ::testing::TestWithParam<Case> {
+ protected:
+  void SetUp() override { torch::manual_seed(0); }
+  const MethodSpec& spec() const { return *MethodRegistry::instance().find(GetParam().method); }
+  // The method's example without a UniPELT gate (refused on causal LMs).
+  nlohmann::json example() const {
+    auto e = spec().example();
+    if (e.contains("gate")) e["gate"] = false;
+    return e;
+  }
+  // Every non-zero parameter so that no module is the identity.
+  static void randomise(PeftModel& peft) {
+    torch::NoGradGuard g;
+    for (auto& p : peft.parameters()) p.normal_(0.0, 0.3);
+  }
+};
+
+const torch::Tensor kIds = torch::tensor({{3, 7, 9, 11, 13, 4}});
+
+TEST_P(DecoderPeftContractTest, BackboneFrozenAndGradientsReachAllAndOnlyPeftParameters) {
+  auto m = random_lm(GetParam().family);
+  PeftModel peft(m, config_with(GetParam().method, example()));
+  randomise(peft);  // LoRA's B starts at zero, which would keep A's gradient at zero
+  const auto named = peft.named_parameters();
+  ASSERT_FALSE(named.empty());
+  auto logits = m->forward(kIds).logits;
+  EXPECT_EQ(logits.sizes(), (std::vector<std::int64_t>{1, 6, 50}));  // a prompt is left out
+  (logits * torch::randn_like(logits)).sum().backward();
+  std::set<std::string> peft_names;
+  for (const auto& [n, p] : named) {
+    peft_names.insert(n);
+    EXPECT_TRUE(p.requires_grad()) << n;
+    ASSERT_TRUE(p.grad().defined()) << n;
+    EXPECT_GT(p.grad().abs().sum().item<double>(), 0.0) << n;
+  }
+  for (const auto& item : m->named_parameters()) {
+    if (peft_names.count(item.key())) continue;
+    EXPECT_FALSE(item.value().requires_grad()) << item.key();
+    EXPECT_FALSE(item.value().grad().defined()) << item.key();
+  }
+}
+
+TEST_P(DecoderPeftContractTest, IdentityAtInitialisationWhereTheMethodDefinesIt) {
+  auto options = spec().identity_example();
+  if (options.is_null()) GTEST_SKIP() << GetParam().method << " changes the output at init";
+  if (GetParam().family == "llama" && options.contains("targets")) {
+    auto targets = options["targets"];
+    if (GetParam().method == "lora") targets.push_back("ffn.gate");
+    options["targets"] = targets;
+  }
+  auto m = random_lm(GetParam().family);
+  torch::NoGradGuard g;
+  auto before = m->forward(kIds).logits;
+  PeftModel peft(m, config_with(GetParam().method, options));
+  EXPECT_TRUE(torch::equal(m->forward(kIds).logits, before));
+}
+
+TEST_P(DecoderPeftContractTest, ClosedFormCountsEqualTheBuiltModel) {
+  std::vector<PeftConfig> configs = {config_with(GetParam().method, example()),
+                                     config_with(GetParam().method, example(), {0, 2})};
+  if (!spec().model_level()) {
+    nlohmann::json varied = {{"autopeft_peft_config", 1},
+                             {"layers", {{"1", {{GetParam().method, example()}}}}},
+                             {"prefix_mlp", {{"hidden", 24}}}};
+    configs.push_back(PeftConfig::from_json(varied, "varied"));
+    varied["prefix_mlp"]["hidden"] = 0;
+    configs.push_back(PeftConfig::from_json(varied, "flat"));
+  }
+  for (const auto& cfg : configs) {
+    auto m = random_lm(GetParam().family);
+    const auto dims = dims_of(m->config());
+    const auto closed = count_parameters(cfg, dims);
+    std::int64_t backbone = 0;
+    for (const auto& p : m->parameters()) backbone += p.numel();
+    PeftModel peft(m, cfg);
+    EXPECT_EQ(peft.trainable_count(), closed.trainable) << cfg.to_json().dump();
+    EXPECT_EQ(peft.stored_count(), closed.stored) << cfg.to_json().dump();
+    EXPECT_EQ(backbone, closed.backbone);
+  }
+}
+
+// Generation's contract: decoding with the KV cache (one token at a time after the first chunk)
+// gives the logits of the full forward, with the PEFT modules in place; a left-padded row gives
+// those of the unpadded sequence.
+TEST_P(DecoderPeftContractTest, CachedDecodingAndLeftPaddingMatchTheFullForward) {
+  auto m = random_lm(GetParam().family);
+  PeftModel peft(m, config_with(GetParam().method, example()));
+  randomise(peft);
+  torch::NoGradGuard g;
+  const auto full = m->forward(kIds).logits;
+  model::KvCache cache;
+  std::vector<torch::Tensor> steps = {m->forward(kIds.narrow(1, 0, 3), {}, &cache).logits};
+  for (std::int64_t t = 3; t < 6; ++t) steps.push_back(m->forward(kIds.narrow(1, t, 1), {}, &cache).logits);
+  EXPECT_TENSOR_NEAR(torch::cat(steps, 1), full, 1e-5);
+  // With masks: the mask covers the caller's tokens only, also once the cache holds a prompt.
+  model::KvCache masked;
+  auto first = m->forward(kIds.narrow(1, 0, 5), torch::ones({1, 5}, torch::kLong), &masked).logits;
+  auto last = m->forward(kIds.narrow(1, 5, 1), torch::ones({1, 6}, torch::kLong), &masked).logits;
+  EXPECT_TENSOR_NEAR(torch::cat({first, last}, 1), full, 1e-5);
+  auto padded = torch::cat({torch::zeros({1, 2}, torch::kLong), kIds}, 1);
+  auto mask = torch::cat({torch::zeros({1, 2}, torch::kLong), torch::ones({1, 6}, torch::kLong)}, 1);
+  auto batch = m->forward(torch::cat({padded, torch::cat({kIds, kIds.narrow(1, 0, 2)}, 1)}),
+                          torch::cat({mask, torch::ones({1, 8}, torch::kLong)}))
+                   .logits;
+  EXPECT_TENSOR_NEAR(batch.select(0, 0).narrow(0, 2, 6), full.squeeze(0), 1e-5);
+}
+
+TEST_P(DecoderPeftContractTest, SaveThenLoadIsBitExact) {
+  torch::manual_seed(1);
+  auto m = random_lm(GetParam().family);
+  const auto cfg = config_with(GetParam().method, example());
+  PeftModel a(m, cfg);
+  randomise(a);
+  TempDir tmp;
+  a.save_weights((tmp / "w.safetensors").string());
+  torch::manual_seed(1);
+  auto m2 = random_lm(GetParam().family);
+  PeftModel b(m2, cfg);
+  b.load_weights((tmp / "w.safetensors").string());
+  torch::NoGradGuard g;
+  EXPECT_TRUE(torch::equal(m->forward(kIds).logits, m2->forward(kIds).logits));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllMethods, DecoderPeftContractTest, ::testing::ValuesIn(all_cases()),
+                         [](const ::testing::TestParamInfo<Case>& p) {
+                           return p.param.method + "_" + p.param.family;
+                         });
+
+class DecoderPeftTest : public autopeft::testing::TorchSeededTest {};
+
+// AdapterHub's bottleneck_layer_forward with LN=None, written out: Pfeiffer A(h + r) + h + r,
+// Houlsby A(h) + h + r, parallel h + s A(r) + r.
+TEST_F(DecoderPeftTest, PreLnAdaptersAreTheResidualSumsWithoutNorms) {
+  const auto h = torch::randn({2, 3, 16}), r = torch::randn({2, 3, 16});
+  torch::nn::LayerNorm none{nullptr};
+  const nlohmann::json o = {{"size", 4},           {"init", "bert"},    {"scaling", 1.0},
+                            {"ln_before", false},  {"ln_after", false}, {"gate", false},
+                            {"activation", "relu"}};
+  Bottleneck serial(16, o, true), parallel(16, o, false);
+  {
+    torch::NoGradGuard g;
+    for (auto& p : serial->parameters()) p.normal_();
+    for (auto& p : parallel->parameters()) p.normal_();
+  }
+  auto adapter = [](Bottleneck& b, const torch::Tensor& x) {
+    return b->up->forward(torch::relu(b->down->forward(x)));
+  };
+  AdapterHook pfeiffer;
+  pfeiffer.set_serial(serial, "pfeiffer");
+  EXPECT_TENSOR_NEAR(pfeiffer.forward(h, r, none), adapter(serial, h + r) + h + r, 1e-5);
+  AdapterHook houlsby;
+  houlsby.set_serial(serial, "houlsby");
+  EXPECT_TENSOR_NEAR(houlsby.forward(h, r, none), adapter(serial, h) + h + r, 1e-5);
+  AdapterHook par;
+  par.set_parallel(parallel);
+  EXPECT_TENSOR_NEAR(par.forward(h, r, none), h + adapter(parallel, r) + r, 1e-5);
+}
+
+// LoRA on GPT-2's q and v: two updates on the fused c_attn, each writing its own third only.
+TEST_F(DecoderPeftTest, Gpt2LoraOnQAndVTouchesOnlyTheirSlicesOfCAttnAndMerges) {
+  auto m = random_lm("gpt2");
+  PeftModel peft(m, config_with("lora", {{"r", 2}, {"alpha", 4}, {"targets", {"q", "v"}}}));
+  torch::NoGradGuard g;
+  for (auto& p : peft.parameters()) p.normal_();
+  auto c_attn = m->linear("layer.1.attn.qkv");
+  ASSERT_EQ(c_attn->augments().size(), 2u);
+  EXPECT_EQ(c_attn->augments()[0].first, "lora_q");
+  EXPECT_EQ(c_attn->augments()[1].first, "lora_v");
+  auto lq = std::dynamic_pointer_cast<LoraAugment>(c_attn->augments()[0].second);
+  auto lv = std::dynamic_pointer_cast<LoraAugment>(c_attn->augments()[1].second);
+  const auto x = torch::randn({2, 32});
+  const auto base = torch::matmul(x, c_attn->weight.t()) + c_attn->bias;
+  auto expected = base.clone();
+  expected.narrow(1, 0, 32) += 2.0 * torch::matmul(torch::matmul(x, lq->lora_A.t()), lq->lora_B.t());
+  expected.narrow(1, 64, 32) += 2.0 * torch::matmul(torch::matmul(x, lv->lora_A.t()), lv->lora_B.t());
+  const auto y = c_attn->forward(x);
+  EXPECT_TENSOR_NEAR(y, expected, 1e-5);
+  EXPECT_TRUE(torch::equal(y.narrow(1, 32, 32), base.narrow(1, 32, 32)));  // k untouched
+  const auto unmerged = m->forward(kIds).logits;
+  const auto w = c_attn->weight.clone();
+  peft.merge_lora();
+  EXPECT_TENSOR_NEAR(m->forward(kIds).logits, unmerged, 1e-5);
+  EXPECT_TRUE(torch::equal(c_attn->weight.narrow(0, 32, 32), w.narrow(0, 32, 32)));
+  peft.unmerge_lora();
+  EXPECT_TENSOR_NEAR(c_attn->weight, w, 1e-6);
+}
+
+// Llama's prefix holds rows for the key/value heads (2 of width 6), not for the 4 query heads.
+TEST_F(DecoderPeftTest, LlamaPrefixHasKeyValueHeadWidthAndIsAttended) {
+  auto m = random_lm("llama");
+  PeftModel peft(m, config_with("prefix", {{"length", 3}}, {0, 2}));
+  const auto stored = peft.stored_tensors();
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0].first, "model.layers.1.self_attn.prefix.prefix_keys");
+  EXPECT_EQ(stored[0].second.sizes(), (std::vector<std::int64_t>{3, 12}));
+  torch::NoGradGuard g;
+  for (auto& p : peft.parameters()) p.normal_();
+  const auto before = m->forward(kIds).logits;
+  peft.eject_prefix();
+  EXPECT_TENSOR_NEAR(m->forward(kIds).logits, before, 1e-5);
+  // Zero values with equal (zero) keys: the prefix only dilutes the softmax of layer 1.
+  auto prefix = m->prefix("layer.1.attn");
+  for (auto& p : prefix->parameters()) p.zero_();
+  const auto diluted = m->forward(kIds).logits;
+  m->set_prefix("layer.1.attn", nullptr);
+  EXPECT_FALSE(torch::allclose(diluted, m->forward(kIds).logits, 1e-4, 1e-4));
+}
+
+TEST_F(DecoderPeftTest, ConfigsThatDoNotFitTheBackboneAreRefusedByName) {
+  auto gpt2 = random_lm("gpt2");
+  try {
+    PeftModel peft(gpt2, config_with("lora", {{"r", 2}, {"targets", {"q", "ffn.gate"}}}));
+    FAIL() << "ffn.gate on GPT-2 accepted";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("ffn.gate"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW((PeftModel{gpt2, config_with("prefix", {{"length", 2}, {"gate", true}})}), UserError);
+  auto llama = random_lm("llama");
+  EXPECT_NO_THROW((PeftModel{llama, config_with("lora", {{"r", 2}, {"targets", {"q", "ffn.gate"}}})}));
+  auto other = random_lm("llama");
+  EXPECT_THROW((PeftModel{other, PeftConfig::from_json({{"autopeft_peft_config", 1},
+                                                        {"layers", {{"3", {{"lora", {{"r", 2}}}}}}}},
+                                                       "c")}),
+               UserError);
+}
+
+}  // namespace
+}  // namespace autopeft::peft
