@@ -9,6 +9,8 @@
 #include "model/causal_lm.h"
 #include "model/encoder_task.h"
 #include "model/format/decoder_config.h"
+#include "model/format/t5_config.h"
+#include "model/t5.h"
 #include "peft/export.h"
 #include "peft/peft_model.h"
 #include "peft/spec/config_import.h"
@@ -34,12 +36,15 @@ struct ModelShape {
 };
 
 ModelShape model_shape(const CountOptions& o) {
-  // Causal LMs (GPT-2, Llama): the LM head is part of the pretrained backbone, with no task head.
-  if (model::is_decoder_model_type(model::model_type_of(o.model))) {
+  // Causal LMs (GPT-2, Llama) and T5: the LM head is part of the pretrained backbone, with no task head.
+  const auto type = model::model_type_of(o.model);
+  if (model::is_decoder_model_type(type) || model::is_t5_model_type(type)) {
     if (o.head != "auto" && o.head != "none")
-      throw_user_error("--head",
-                       "'" + o.head + "': a causal LM keeps its LM head (task heads are for encoders)");
-    return {peft::dims_of(model::load_decoder_config(o.model)), model::HeadChoice{}};
+      throw_user_error(
+          "--head", "'" + o.head + "': a generative model keeps its LM head (task heads are for encoders)");
+    return {model::is_t5_model_type(type) ? peft::dims_of(model::load_t5_config(o.model))
+                                          : peft::dims_of(model::load_decoder_config(o.model)),
+            model::HeadChoice{}};
   }
   const auto cfg = model::load_encoder_config(o.model);
   model::LoadOptions lo;
@@ -77,16 +82,24 @@ int export_command(const ExportOptions& o) {
                       : o.format == "hf-peft" ? peft::ExportFormat::hf_peft
                                               : peft::ExportFormat::adapters;
   std::int64_t stored = 0;
-  if (model::is_decoder_model_type(model::model_type_of(o.model))) {  // GPT-2, Llama: no task head
-    auto lm = model::load_causal_lm(o.model);
-    const auto config = peft::import_config_file(o.config, peft::dims_of(lm.config));
-    peft::PeftModel pm(lm.model, config, o.config);
+  const auto type = model::model_type_of(o.model);
+  // GPT-2, Llama, T5: no task head.
+  const auto export_generative = [&](auto model, const peft::ModelDims& dims) {
+    const auto config = peft::import_config_file(o.config, dims);
+    peft::PeftModel pm(model, config, o.config);
     if (!o.weights.empty()) pm.load_weights(o.weights);
     peft::ExportInfo info;
     info.base_model = o.model;
     info.adapter_name = o.name;
     peft::export_peft(pm, config, format, info, o.out);
-    stored = pm.stored_count();
+    return pm.stored_count();
+  };
+  if (model::is_decoder_model_type(type)) {
+    auto lm = model::load_causal_lm(o.model);
+    stored = export_generative(lm.model, peft::dims_of(lm.config));
+  } else if (model::is_t5_model_type(type)) {
+    auto t5 = model::load_t5(o.model);
+    stored = export_generative(t5.model, peft::dims_of(t5.config));
   } else {
     model::LoadOptions lo;
     auto loaded = model::load_encoder(o.model, lo);

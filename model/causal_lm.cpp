@@ -162,7 +162,7 @@ void prepend_prefix(const std::shared_ptr<PrefixProvider>& prefix, const torch::
   auto [pk, pv] = prefix->forward(x);
   k = torch::cat({pk.to(k.dtype()), k}, 2);
   v = torch::cat({pv.to(v.dtype()), v}, 2);
-  auto zeros = torch::zeros({bias.size(0), 1, bias.size(2), pk.size(2)}, bias.options());
+  auto zeros = torch::zeros({bias.size(0), bias.size(1), bias.size(2), pk.size(2)}, bias.options());
   bias = torch::cat({zeros, bias}, 3);
 }
 

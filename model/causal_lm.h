@@ -101,8 +101,9 @@ class CausalLmImpl : public torch::nn::Module, public PeftHost {
 // h + r, or what an adapter hook makes of it (pre-LN: no LayerNorm after the addition).
 torch::Tensor residual_add(const std::shared_ptr<ResidualHook>& hook, const torch::Tensor& h,
                            const torch::Tensor& r);
-// Puts a prefix's keys and values in front of k and v [B, KV, T, D] and zeros (always attended)
-// in front of the bias [B, 1, S, T]; `x` is the attention input (for gates). No-op without one.
+// Puts a prefix's keys and values in front of k and v [B, KV, T, D] and zeros (always attended,
+// no position bias) in front of the bias [B, 1 or H, S, T]; `x` is the attention input (for
+// gates). No-op without one.
 void prepend_prefix(const std::shared_ptr<PrefixProvider>& prefix, const torch::Tensor& x, torch::Tensor& k,
                     torch::Tensor& v, torch::Tensor& bias);
 

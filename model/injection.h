@@ -136,6 +136,11 @@ class PeftHost {
   virtual std::shared_ptr<EmbeddingHook> embedding_hook() const = 0;
   virtual torch::Tensor word_embeddings() const = 0;  // [V, H]
   virtual torch::nn::Module& module() = 0;            // the backbone as a module (its parameters)
+  // The point `suffix` of layer `layer` as PeftConfig numbers layers: "layer.3.attn.q"; T5
+  // numbers its encoder's layers first ("encoder.layer.<i>.", then "decoder.layer.<i>.").
+  virtual std::string layer_point(std::int64_t layer, const std::string& suffix) const {
+    return "layer." + std::to_string(layer) + "." + suffix;
+  }
 };
 
 // Installs `value` in `slot` as submodule `name` of `owner`, replacing what was there (nullptr

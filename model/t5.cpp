@@ -5,6 +5,7 @@
 #include <torch/nn/modules/embedding.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -82,10 +83,16 @@ class T5AttentionImpl : public torch::nn::Module {
       vh = heads(v->forward(x));
       if (cache) std::tie(kh, vh) = cache->append(layer, kh, vh);
     }
+    auto b = bias;
+    prepend_prefix(prefix_, x, kh, vh, b);
     // No 1/sqrt(d) scaling: T5 folds it into the initialisation.
-    auto context = grouped_attention(qh, kh, vh, bias, 1.0, c_.dropout, training);
+    auto context = grouped_attention(qh, kh, vh, b, 1.0, c_.dropout, training);
     return o->forward(context);
   }
+  void set_prefix(std::shared_ptr<PrefixProvider> prefix) {
+    replace_submodule(*this, "prefix", prefix_, std::move(prefix));
+  }
+  std::shared_ptr<PrefixProvider> prefix() const { return prefix_; }
 
   InjectableLinear q{nullptr}, k{nullptr}, v{nullptr}, o{nullptr};
   torch::nn::Embedding relative_attention_bias{nullptr};
@@ -93,6 +100,7 @@ class T5AttentionImpl : public torch::nn::Module {
  private:
   T5Config c_;
   bool bidirectional_;
+  std::shared_ptr<PrefixProvider> prefix_;
 };
 TORCH_MODULE(T5Attention);
 
@@ -123,10 +131,15 @@ class T5SublayerImpl : public torch::nn::Module {
     auto drop = [&](const torch::Tensor& t) { return torch::dropout(t, c_.dropout, is_training()); };
     const auto h = layer_norm->forward(x);
     if (kind_ != feed_forward)
-      return x + drop(attention->forward(h, memory, bias, cache, layer, is_training()));
+      return residual_add(adapters_, drop(attention->forward(h, memory, bias, cache, layer, is_training())),
+                          x);
     auto inner = c_.gated ? activation(c_.activation, wi_0->forward(h)) * wi_1->forward(h)
                           : activation(c_.activation, wi->forward(h));
-    return x + drop(wo->forward(drop(inner)));
+    return residual_add(adapters_, drop(wo->forward(drop(inner))), x);
+  }
+  // AdapterHub keeps a T5 sublayer's adapters in it, as "adapters".
+  void set_adapters(std::shared_ptr<ResidualHook> hook) {
+    replace_submodule(*this, "adapters", adapters_, std::move(hook));
   }
 
   T5Attention attention{nullptr};
@@ -136,6 +149,7 @@ class T5SublayerImpl : public torch::nn::Module {
  private:
   Kind kind_;
   T5Config c_;
+  std::shared_ptr<ResidualHook> adapters_;
 };
 TORCH_MODULE(T5Sublayer);
 
@@ -188,9 +202,11 @@ class T5ForConditionalGenerationImpl : public T5ModelImpl {
   torch::Tensor encode(const torch::Tensor& input_ids, const torch::Tensor& attention_mask) override {
     check_ids(input_ids, "input_ids");
     const auto ids = input_ids.to(torch::kInt64);
-    const auto mask = attention_mask.defined() ? attention_mask : torch::ones_like(ids);
-    auto x = drop(shared->forward(ids));
-    const auto S = ids.size(1);
+    auto mask = attention_mask.defined() ? attention_mask : torch::ones_like(ids);
+    auto x = shared->forward(ids);
+    if (embedding_hook_) std::tie(x, mask) = embedding_hook_->forward(x, mask);
+    x = drop(x);
+    const auto S = x.size(1);
     auto first = encoder->at(0)->sub(0)->attention;
     const auto bias = first->position_bias(0, S, S, ids.device()).to(x.scalar_type()) +
                       additive_attention_mask(mask.to(ids.device()), x.scalar_type());
@@ -209,8 +225,11 @@ class T5ForConditionalGenerationImpl : public T5ModelImpl {
     auto first = decoder->at(0)->sub(0)->attention;
     const auto self_bias = first->position_bias(past, S, past + S, ids.device()).to(x.scalar_type()) +
                            causal_attention_bias({}, past, S, x.scalar_type(), ids.device());
-    const auto mask =
+    auto mask =
         encoder_mask.defined() ? encoder_mask : torch::ones({memory.size(0), memory.size(1)}, ids.options());
+    if (mask.size(1) < memory.size(1))  // a prompt in front of the encoder's input
+      mask =
+          torch::cat({torch::ones({mask.size(0), memory.size(1) - mask.size(1)}, mask.options()), mask}, 1);
     const auto cross_bias = additive_attention_mask(mask.to(ids.device()), x.scalar_type());
     for (std::size_t i = 0; i < decoder->block->size(); ++i)
       x = decoder->at(i)->forward(x, self_bias, memory, cross_bias, cache, i);
@@ -251,8 +270,15 @@ class T5ForConditionalGenerationImpl : public T5ModelImpl {
           out.push_back({l + "ffn.in", InjectionKind::linear, li, D, F, 0, ff + "wi"});
         }
         out.push_back({l + "ffn.out", InjectionKind::linear, li, F, D, 0, ff + "wo"});
+        const auto H = c_.num_heads;
+        out.push_back({l + "attn", InjectionKind::attention, li, D, I, H, hf + "0.SelfAttention"});
+        if (dec)
+          out.push_back({l + "cross", InjectionKind::attention, li, D, I, H, hf + "1.EncDecAttention"});
+        out.push_back({l + "attn.output", InjectionKind::residual, li, D, D, 0, hf + "0"});
+        out.push_back({l + "ffn.output", InjectionKind::residual, li, D, D, 0, hf + (dec ? "2" : "1")});
       }
     }
+    out.push_back({"embeddings", InjectionKind::embeddings, -1, D, D, 0, "shared"});
     return out;
   }
 
@@ -281,11 +307,57 @@ class T5ForConditionalGenerationImpl : public T5ModelImpl {
 
   torch::Tensor word_embeddings() const override { return shared->weight; }
 
+  std::string layer_point(std::int64_t layer, const std::string& suffix) const override {
+    const bool dec = layer >= c_.num_layers;
+    return std::string(dec ? "decoder" : "encoder") + ".layer." +
+           std::to_string(dec ? layer - c_.num_layers : layer) + "." + suffix;
+  }
+  void set_residual_hook(const std::string& name, std::shared_ptr<ResidualHook> hook) override {
+    const auto [dec, i, s] = parse_hook_point(name, {"attn.output", "ffn.output"});
+    (dec ? decoder : encoder)
+        ->at(i)
+        ->sub(s == "attn.output" ? 0
+              : dec              ? 2
+                                 : 1)
+        ->set_adapters(std::move(hook));
+  }
+  void set_prefix(const std::string& name, std::shared_ptr<PrefixProvider> prefix) override {
+    attention_at(name)->set_prefix(std::move(prefix));
+  }
+  std::shared_ptr<PrefixProvider> prefix(const std::string& name) const override {
+    return attention_at(name)->prefix();
+  }
+  void set_embedding_hook(std::shared_ptr<EmbeddingHook> hook) override {
+    replace_submodule(*this, "embedding_hook", embedding_hook_, std::move(hook));
+  }
+  std::shared_ptr<EmbeddingHook> embedding_hook() const override { return embedding_hook_; }
+  torch::nn::Module& module() override { return *this; }
+
   torch::nn::Embedding shared{nullptr};
   T5Stack encoder{nullptr}, decoder{nullptr};
   InjectableLinear lm_head{nullptr};
 
  private:
+  struct HookPoint {
+    bool decoder;
+    std::size_t layer;
+    std::string suffix;
+  };
+  // "{encoder,decoder}.layer.<i>.<suffix>" with one of `suffixes` ("cross" only in the decoder).
+  HookPoint parse_hook_point(const std::string& name, std::vector<std::string> suffixes) const {
+    const bool dec = name.rfind("decoder.", 0) == 0;
+    if (!dec && name.rfind("encoder.", 0) != 0)
+      throw_user_error(name, "not an injection point of this T5 (encoder.layer.<i>.*, decoder.layer.<i>.*)");
+    if (!dec) suffixes.erase(std::remove(suffixes.begin(), suffixes.end(), "cross"), suffixes.end());
+    const auto [i, s] =
+        detail::parse_layer_point(name.substr(8), suffixes, dec ? c_.num_decoder_layers : c_.num_layers);
+    return {dec, i, s};
+  }
+  T5Attention attention_at(const std::string& name) const {
+    const auto [dec, i, s] = parse_hook_point(name, {"attn", "cross"});
+    return (dec ? decoder : encoder)->at(i)->sub(s == "attn" ? 0 : 1)->attention;
+  }
+  std::shared_ptr<EmbeddingHook> embedding_hook_;
   torch::Tensor drop(const torch::Tensor& x) { return torch::dropout(x, c_.dropout, is_training()); }
   void check_ids(const torch::Tensor& ids, const char* what) const {
     if (ids.dim() != 2)

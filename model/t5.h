@@ -39,21 +39,26 @@ struct Seq2SeqCache {
   }
 };
 
-class T5ModelImpl : public torch::nn::Module {
+// PEFT (PeftHost): layers are numbered encoder first (layer_point()); per layer the linear points
+// above, "attn" (self-attention prefix; "cross" too in decoder layers), "attn.output" and
+// "ffn.output" (adapters at the residual additions, LN=None as AdapterHub's T5), and
+// "embeddings" (a prompt in front of the encoder's input; the decoder sees it through the
+// encoder's output and a mask extended with ones). Prefix keys get no relative-position bias and
+// leave the real keys' biases as they were (AdapterHub shifts them by the prefix length; we
+// differ on purpose so that a prefix does not move positions).
+class T5ModelImpl : public torch::nn::Module, public PeftHost {
  public:
   virtual ~T5ModelImpl() = default;
   // The encoder's output [B, S, d_model] (attention_mask [B, S] of 0/1, default all ones).
   virtual torch::Tensor encode(const torch::Tensor& input_ids, const torch::Tensor& attention_mask = {}) = 0;
   // Decoder logits for decoder_input_ids [B, S_dec] given the encoder output; `cache` (optional)
-  // holds earlier decoder steps.
+  // holds earlier decoder steps. An encoder mask shorter than the encoder output (a prompt in
+  // front of it) gets ones in front.
   virtual Seq2SeqOutput decode(const torch::Tensor& decoder_input_ids, const torch::Tensor& encoder_hidden,
                                const torch::Tensor& encoder_mask, Seq2SeqCache* cache = nullptr) = 0;
   Seq2SeqOutput forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                         const torch::Tensor& decoder_input_ids);
   virtual const T5Config& config() const = 0;
-  virtual std::vector<InjectionPoint> injection_points() const = 0;
-  virtual InjectableLinear linear(const std::string& name) const = 0;
-  virtual torch::Tensor word_embeddings() const = 0;
 };
 
 std::shared_ptr<T5ModelImpl> make_t5(const T5Config& config);

@@ -476,7 +476,7 @@ void export_peft(PeftModel& model, const PeftConfig& config, ExportFormat format
   if (format != ExportFormat::native && !model.is_encoder())
     throw_user_error(
         std::string("--format ") + (format == ExportFormat::hf_peft ? "hf-peft" : "adapters"),
-        "writing GPT-2 / Llama configurations for Hugging Face PEFT or AdapterHub is not implemented "
+        "writing GPT-2 / Llama / T5 configurations for Hugging Face PEFT or AdapterHub is not implemented "
         "yet; --format native writes them");
   const fs::path out(out_dir);
   const fs::path staging = out.string() + ".partial";

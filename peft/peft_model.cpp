@@ -33,11 +33,18 @@ struct InstallContext {
     if (!h) h = std::make_shared<AdapterHook>();
     return h;
   }
+  std::string point(std::int64_t layer, const std::string& suffix) const {
+    return host.layer_point(layer, suffix);
+  }
+  // The linear points of a LoRA / IA3 target: an attention projection is the cross-attention's
+  // too on a layer that has one (T5's decoder).
+  std::vector<std::string> target_points(std::int64_t layer, const std::string& target) const {
+    if (target.rfind("ffn", 0) == 0) return {point(layer, target)};
+    std::vector<std::string> out = {point(layer, "attn." + target)};
+    if (at_layer(dims, layer).cross_attention) out.push_back(point(layer, "cross." + target));
+    return out;
+  }
 };
-
-std::string point(std::int64_t layer, const std::string& suffix) {
-  return "layer." + std::to_string(layer) + "." + suffix;
-}
 
 // Adds an augment to the linear point `name`: on a projection of a fused layer (GPT-2's c_attn)
 // it acts on those rows and is named after the projection ("lora_q").
@@ -63,18 +70,20 @@ void install_lora(InstallContext& ctx, std::int64_t layer, const nlohmann::json&
     const std::string target = t;
     lo.r = methods::lora_rank(o, target);
     lo.alpha = methods::lora_alpha(o, target);
-    add_augment(
-        ctx, point(layer, target.rfind("ffn", 0) == 0 ? target : "attn." + target), "lora",
-        [&](std::int64_t in, std::int64_t out) { return std::make_shared<LoraAugment>(in, out, lo); });
+    for (const auto& p : ctx.target_points(layer, target))
+      add_augment(ctx, p, "lora", [&](std::int64_t in, std::int64_t out) {
+        return std::make_shared<LoraAugment>(in, out, lo);
+      });
   }
 }
 
 void install_ia3(InstallContext& ctx, std::int64_t layer, const nlohmann::json& o) {
   for (const auto& t : o.at("targets")) {
     const bool ffn = t == "ffn";
-    add_augment(
-        ctx, point(layer, ffn ? "ffn.out" : "attn." + t.get<std::string>()), "ia3",
-        [&](std::int64_t in, std::int64_t out) { return std::make_shared<Ia3Augment>(ffn ? in : out, ffn); });
+    for (const auto& p : ctx.target_points(layer, ffn ? "ffn.out" : t.get<std::string>()))
+      add_augment(ctx, p, "ia3", [&](std::int64_t in, std::int64_t out) {
+        return std::make_shared<Ia3Augment>(ffn ? in : out, ffn);
+      });
   }
 }
 
@@ -83,7 +92,7 @@ void install_serial(InstallContext& ctx, std::int64_t layer, const nlohmann::jso
   std::vector<std::string> points = {"ffn.output"};
   if (placement == "houlsby") points.insert(points.begin(), "attn.output");
   for (const auto& p : points)
-    ctx.hook_at(point(layer, p))->set_serial(Bottleneck(ctx.dims.hidden, o, true), placement);
+    ctx.hook_at(ctx.point(layer, p))->set_serial(Bottleneck(ctx.dims.hidden, o, true), placement);
 }
 
 void install_parallel(InstallContext& ctx, std::int64_t layer, const nlohmann::json& o) {
@@ -92,7 +101,7 @@ void install_parallel(InstallContext& ctx, std::int64_t layer, const nlohmann::j
   if (where == "attn" || where == "both") points.push_back("attn.output");
   if (where == "ffn" || where == "both") points.push_back("ffn.output");
   for (const auto& p : points)
-    ctx.hook_at(point(layer, p))->set_parallel(Bottleneck(ctx.dims.hidden, o, false));
+    ctx.hook_at(ctx.point(layer, p))->set_parallel(Bottleneck(ctx.dims.hidden, o, false));
 }
 
 void install_prefix(InstallContext& ctx, std::int64_t layer, const nlohmann::json& o) {
@@ -115,28 +124,42 @@ void install_p_tuning(InstallContext& ctx, std::int64_t, const nlohmann::json& o
       o.at("hidden").get<std::int64_t>()));
 }
 
+// The module name of a location's prefix generator: "prefix_generator" for self-attention,
+// "encoder_prefix_generator" and "cross_prefix_generator" in T5.
+std::string generator_name(const std::string& location) {
+  return location == "self" ? "prefix_generator" : location + "_prefix_generator";
+}
+bool is_generator(const std::string& child) {
+  const std::string suffix = "prefix_generator";
+  return child.size() >= suffix.size() &&
+         child.compare(child.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 // Work that needs every layer's modules first.
 void finish(InstallContext& ctx) {
   for (auto& [p, hook] : ctx.adapter_hooks) ctx.host.set_residual_hook(p, hook);
-  if (!ctx.prefix_layers.empty()) {
-    const auto H = ctx.dims.hidden, K = key_value_width(ctx.dims),
-               heads = ctx.dims.kv_heads ? ctx.dims.kv_heads : ctx.dims.heads;
+  // Prefixes: one generator per location (prefix_locations), serving its layers in order.
+  const auto H = ctx.dims.hidden, K = key_value_width(ctx.dims),
+             heads = ctx.dims.kv_heads ? ctx.dims.kv_heads : ctx.dims.heads;
+  const auto W = methods::prefix_mlp_hidden(ctx.globals);
+  std::map<std::string, std::vector<std::pair<std::string, nlohmann::json>>> by_location;  // point, options
+  for (const auto& [layer, o] : ctx.prefix_layers)
+    for (const auto& where : prefix_locations(ctx.dims, layer))
+      by_location[where].emplace_back(ctx.point(layer, where == "cross" ? "cross" : "attn"), o);
+  for (const auto& [where, slots] : by_location) {
+    if (W == 0) {  // flat: no reparametrisation
+      for (const auto& [p, o] : slots)
+        ctx.host.set_prefix(p, std::make_shared<LayerPrefix>(o.at("length").get<std::int64_t>(), K, heads,
+                                                             o.at("gate").get<bool>(), H));
+      continue;
+    }
     std::vector<std::int64_t> lengths;
-    for (const auto& [l, o] : ctx.prefix_layers) lengths.push_back(o.at("length"));
-    if (methods::prefix_mlp_hidden(ctx.globals) == 0) {  // flat: no reparametrisation
-      for (const auto& [layer, o] : ctx.prefix_layers)
-        ctx.host.set_prefix(point(layer, "attn"),
-                            std::make_shared<LayerPrefix>(o.at("length").get<std::int64_t>(), K, heads,
-                                                          o.at("gate").get<bool>(), H));
-      return;
-    }
-    auto generator = PrefixGenerator(H, K, heads, methods::prefix_mlp_hidden(ctx.globals), lengths);
-    ctx.host.module().register_module("prefix_generator", generator);
-    for (std::size_t j = 0; j < ctx.prefix_layers.size(); ++j) {
-      const auto& [layer, o] = ctx.prefix_layers[j];
-      ctx.host.set_prefix(point(layer, "attn"),
-                          std::make_shared<LayerPrefix>(generator, j, o.at("gate").get<bool>(), H));
-    }
+    for (const auto& [p, o] : slots) lengths.push_back(o.at("length"));
+    auto generator = PrefixGenerator(H, K, heads, W, lengths);
+    ctx.host.module().register_module(generator_name(where), generator);
+    for (std::size_t j = 0; j < slots.size(); ++j)
+      ctx.host.set_prefix(slots[j].first, std::make_shared<LayerPrefix>(
+                                              generator, j, slots[j].second.at("gate").get<bool>(), H));
   }
 }
 
@@ -197,6 +220,10 @@ PeftModel::PeftModel(std::shared_ptr<model::CausalLmImpl> base, const PeftConfig
                      const std::string& source)
     : PeftModel(base, dims_of(base->config()), config, source) {}
 
+PeftModel::PeftModel(std::shared_ptr<model::T5ModelImpl> base, const PeftConfig& config,
+                     const std::string& source)
+    : PeftModel(base, dims_of(base->config()), config, source) {}
+
 model::EncoderModel& PeftModel::base() {
   if (base_.is_empty()) throw std::logic_error("PeftModel::base(): this backbone is not an encoder");
   return base_;
@@ -225,7 +252,7 @@ std::int64_t PeftModel::trainable_count() const {
 std::vector<std::pair<std::string, torch::Tensor>> PeftModel::stored_tensors() {
   std::vector<std::pair<std::string, torch::Tensor>> out;
   for (const auto& [name, p] : named_parameters())
-    if (name.rfind("prefix_generator.", 0) != 0 && name.rfind("embedding_hook.", 0) != 0)
+    if (!is_generator(name.substr(0, name.find('.'))) && name.rfind("embedding_hook.", 0) != 0)
       out.emplace_back(name, p.detach());
   // Prompts: the vectors themselves (P-tuning: its encoder's output), as HF PEFT saves them.
   if (auto prompt = std::dynamic_pointer_cast<PromptEmbedding>(host_->embedding_hook())) {
@@ -290,8 +317,11 @@ void PeftModel::eject_prefix() {
         p->eject();
         any = true;
       }
-  if (any && host_->module().named_children().contains("prefix_generator"))
-    host_->module().unregister_module("prefix_generator");
+  if (!any) return;
+  std::vector<std::string> generators;
+  for (const auto& child : host_->module().named_children())
+    if (is_generator(child.key())) generators.push_back(child.key());
+  for (const auto& g : generators) host_->module().unregister_module(g);
 }
 
 // A fused layer appears under several points; merge() and unmerge() act once.

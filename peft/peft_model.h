@@ -10,6 +10,7 @@
 
 #include "model/causal_lm.h"
 #include "model/encoder.h"
+#include "model/t5.h"
 #include "peft/spec/model_dims.h"
 #include "peft/spec/peft_config.h"
 
@@ -24,6 +25,8 @@ class PeftModel {
             const std::string& source = "config");
   PeftModel(model::EncoderModel base, const PeftConfig& config, const std::string& source = "config");
   PeftModel(std::shared_ptr<model::CausalLmImpl> base, const PeftConfig& config,
+            const std::string& source = "config");
+  PeftModel(std::shared_ptr<model::T5ModelImpl> base, const PeftConfig& config,
             const std::string& source = "config");
 
   // The encoder of an encoder's PeftModel (std::logic_error for another backbone).

@@ -57,8 +57,8 @@ class MethodSpec {
   // Closed-form counts of this method's modules in one layer (normalised options).
   virtual Counts layer_counts(const nlohmann::json& options, const ModelDims& dims) const = 0;
   // Parameters shared by the layers that use the method (e.g. the prefix MLP), given every such
-  // layer's options in layer order; zero for most methods.
-  virtual Counts shared_counts(const std::vector<nlohmann::json>& /*layers*/,
+  // layer's index and options in layer order; zero for most methods.
+  virtual Counts shared_counts(const std::vector<std::pair<std::int64_t, nlohmann::json>>& /*layers*/,
                                const nlohmann::json& /*globals*/, const ModelDims& /*dims*/) const {
     return {};
   }

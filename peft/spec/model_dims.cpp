@@ -42,6 +42,36 @@ ModelDims dims_of(const model::DecoderConfig& c) {
   return d;
 }
 
+ModelDims dims_of(const model::T5Config& c) {
+  ModelDims d;
+  d.family = "t5";
+  d.hidden = c.d_model;
+  d.intermediate = c.d_ff;
+  d.layers = c.num_layers + c.num_decoder_layers;
+  d.encoder_layers = c.num_layers;
+  d.heads = d.kv_heads = c.num_heads;
+  d.q_width = d.kv_width = c.inner_dim();
+  d.vocab = c.vocab_size;
+  d.pooler = false;
+  d.gated_ffn = c.gated;
+  d.attention_bias = d.mlp_bias = false;
+  d.tied_embeddings = c.tie_word_embeddings;
+  d.relative_buckets = c.relative_attention_num_buckets;
+  return d;
+}
+
+ModelDims at_layer(const ModelDims& dims, std::int64_t layer) {
+  auto d = dims;
+  d.cross_attention = d.family == "t5" && layer >= d.encoder_layers;
+  return d;
+}
+
+std::vector<std::string> prefix_locations(const ModelDims& d, std::int64_t layer) {
+  if (d.family != "t5") return {"self"};
+  if (layer < d.encoder_layers) return {"encoder"};
+  return {"self", "cross"};
+}
+
 ModelDims bert_base_dims() {
   ModelDims d;
   d.hidden = 768;
@@ -72,8 +102,20 @@ std::int64_t decoder_parameters(const ModelDims& d) {
 }
 }  // namespace
 
+// T5: the shared table; per layer q, k, v, o (no biases), cross-attention's in decoder layers, the
+// FFN (wi or wi_0 and wi_1, wo) and an RMSNorm weight per sublayer; block 0 of each stack has the
+// relative-position table [buckets, heads]; two final norms; an untied LM head.
+std::int64_t t5_parameters(const ModelDims& d) {
+  const auto D = d.hidden, I = query_width(d), F = d.intermediate;
+  const std::int64_t attention = 4 * D * I + D, ffn = (d.gated_ffn ? 3 : 2) * D * F + D;
+  const auto decoder_layers = d.layers - d.encoder_layers;
+  return d.vocab * D + d.encoder_layers * (attention + ffn) + decoder_layers * (2 * attention + ffn) +
+         2 * d.relative_buckets * d.heads + 2 * D + (d.tied_embeddings ? 0 : d.vocab * D);
+}
+
 std::int64_t backbone_parameters(const ModelDims& d) {
   if (d.family == "gpt2" || d.family == "llama") return decoder_parameters(d);
+  if (d.family == "t5") return t5_parameters(d);
   const auto H = d.hidden, I = d.intermediate;
   const std::int64_t embeddings = (d.vocab + d.max_positions + d.type_vocab) * H + 2 * H;
   const std::int64_t attention = 4 * (H * H + H) + 2 * H;      // q, k, v, o + LayerNorm

@@ -2,9 +2,11 @@
 // The sizes of a backbone that PEFT parameter counts depend on. Torch-free.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "model/format/decoder_config.h"
 #include "model/format/model_config.h"
+#include "model/format/t5_config.h"
 
 namespace autopeft::peft {
 
@@ -27,9 +29,27 @@ struct ModelDims {
   bool gated_ffn = false;
   bool attention_bias = true, mlp_bias = true;
   bool tied_embeddings = true;
+  // T5: `layers` counts both stacks, the encoder's first (AdapterHub's global layer ids):
+  // layers 0 .. encoder_layers - 1 are the encoder's, the rest the decoder's. 0 elsewhere.
+  std::int64_t encoder_layers = 0;
+  std::int64_t relative_buckets = 0;  // T5: relative-position buckets (block 0 of each stack)
+  // Set by at_layer(): the layer has cross-attention (a T5 decoder layer), where LoRA and IA3 on
+  // q, k, v, o adapt the cross-attention projections too (as HF PEFT's and AdapterHub's name
+  // matching does) and a prefix has a cross-attention part.
+  bool cross_attention = false;
 };
 
-inline bool is_causal(const ModelDims& d) { return d.family == "gpt2" || d.family == "llama"; }
+// `dims` for one layer (sets cross_attention).
+ModelDims at_layer(const ModelDims& dims, std::int64_t layer);
+// The attention places a prefix on `layer` goes to, each with its own generator (AdapterHub's
+// locations): "self" (encoders, GPT-2, Llama, T5 decoder self-attention), "encoder" (T5
+// encoder), "cross" (T5 cross-attention, beside "self" on decoder layers).
+std::vector<std::string> prefix_locations(const ModelDims& dims, std::int64_t layer);
+
+// A model with a causal stack (GPT-2, Llama, T5's decoder).
+inline bool is_causal(const ModelDims& d) {
+  return d.family == "gpt2" || d.family == "llama" || d.family == "t5";
+}
 inline std::int64_t query_width(const ModelDims& d) { return d.q_width ? d.q_width : d.hidden; }
 inline std::int64_t key_value_width(const ModelDims& d) { return d.kv_width ? d.kv_width : d.hidden; }
 
@@ -37,6 +57,8 @@ inline std::int64_t key_value_width(const ModelDims& d) { return d.kv_width ? d.
 ModelDims dims_of(const model::EncoderConfig& config, bool with_pooler);
 // Dims of a causal LM (GPT-2, Llama); no pooler, no position-free token types.
 ModelDims dims_of(const model::DecoderConfig& config);
+// Dims of a T5 (both stacks; see encoder_layers).
+ModelDims dims_of(const model::T5Config& config);
 
 // bert-base-uncased (12 x 768, vocab 30522): the size AutoPEFT's and UniPELT's figures use.
 ModelDims bert_base_dims();

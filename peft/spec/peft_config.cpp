@@ -168,11 +168,12 @@ CountReport count_parameters(const PeftConfig& config, const ModelDims& dims, co
   Counts total;
   for (const auto& name : MethodRegistry::instance().names()) {
     const auto& spec = *MethodRegistry::instance().find(name);
-    std::vector<nlohmann::json> using_layers;
-    for (const auto& l : layers)
-      if (l.contains(name)) {
-        total += spec.layer_counts(l[name], dims);
-        using_layers.push_back(l[name]);
+    std::vector<std::pair<std::int64_t, nlohmann::json>> using_layers;
+    for (std::size_t i = 0; i < layers.size(); ++i)
+      if (layers[i].contains(name)) {
+        const auto index = static_cast<std::int64_t>(i);
+        total += spec.layer_counts(layers[i][name], at_layer(dims, index));
+        using_layers.emplace_back(index, layers[i][name]);
       }
     total += spec.shared_counts(using_layers, config.globals(), dims);
   }

@@ -119,6 +119,23 @@ TEST(GenerateCommandTest, PeftCountAndNativeExportWorkOnALlamaFolder) {
   EXPECT_NE(r.err.find("--format native"), std::string::npos) << r.err;
 }
 
+// T5 numbers its layers encoder first; LoRA on q of a decoder layer adapts its cross-attention too.
+TEST(GenerateCommandTest, PeftCountWorksOnAT5Folder) {
+  TempDir tmp;
+  const auto dir = (tmp / "t5").string();
+  testing::write_tiny_t5(dir, true, false);  // 2 encoder and 3 decoder blocks, d_model 32, inner 24
+  tmp.write("cfg.json", R"({"autopeft_peft_config": 1, "all_layers": {"lora": {"r": 2, "targets": ["q"]}}})");
+  auto r =
+      run_command(exe() + " peft count --model '" + dir + "' --config '" + (tmp / "cfg.json").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["trainable"], 2 * 2 * (32 + 24) + 3 * 2 * 2 * (32 + 24));
+  auto loaded = model::load_t5(dir);
+  std::int64_t backbone = 0;
+  for (const auto& p : loaded.model->parameters()) backbone += p.numel();
+  EXPECT_EQ(j["backbone"], backbone);
+}
+
 TEST(GenerateCommandTest, T5RunGivesTheDecodersLogitsAndGenerateMatchesTheLibrary) {
   TempDir tmp;
   const auto dir = (tmp / "t5").string();

@@ -184,13 +184,21 @@ TEST(T5Test, InjectionPointsAndErrors) {
   testing::write_tiny_t5(dir.path(), true, false);
   auto m = load_t5(dir.path().string()).model;
   const auto points = m->injection_points();
-  EXPECT_EQ(points.size(), 2u * 7 + 3u * 11);
+  // Encoder layers: 7 linear, a prefix and 2 adapter points; decoder layers: 11 linear, 2 prefix
+  // and 2 adapter points; the embeddings.
+  EXPECT_EQ(points.size(), 2u * (7 + 3) + 3u * (11 + 4) + 1);
+  std::size_t linear = 0;
   for (const auto& p : points) {
+    if (p.kind != InjectionKind::linear) continue;
+    ++linear;
     auto lin = m->linear(p.name);
     EXPECT_EQ(lin->in_features, p.in_features) << p.name;
     EXPECT_EQ(lin->out_features, p.out_features) << p.name;
   }
+  EXPECT_EQ(linear, 2u * 7 + 3u * 11);
   EXPECT_THROW(m->linear("encoder.layer.0.cross.q"), UserError);
+  EXPECT_THROW(m->set_prefix("encoder.layer.0.cross", nullptr), UserError);
+  EXPECT_EQ(m->layer_point(3, "attn"), "decoder.layer.1.attn");
   EXPECT_THROW(m->linear("decoder.layer.3.attn.q"), UserError);
   EXPECT_THROW(m->linear("layer.0.attn.q"), UserError);
   nlohmann::json bad = {{"model_type", "t5"}, {"feed_forward_proj", "gated-foo"}};

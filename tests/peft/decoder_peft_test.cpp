@@ -1,15 +1,17 @@
 // Contract tests over every registered PEFT method on tiny GPT-2 and Llama causal LMs (Llama with
-// grouped-query attention and a head width that is not hidden / heads), plus the decoder-specific
-// semantics: pre-LN adapters, q/k/v slices of GPT-2's fused c_attn, prefixes per key/value head,
-// prompts that the KV cache keeps.
+// grouped-query attention and a head width that is not hidden / heads) and T5 (v1.0 and v1.1),
+// plus the semantics particular to them: pre-LN adapters, q/k/v slices of GPT-2's fused c_attn,
+// prefixes per key/value head, prompts that the KV cache keeps, T5's prefix locations.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/errors.h"
 #include "model/causal_lm.h"
+#include "model/t5.h"
 #include "peft/modules/adapters.h"
 #include "peft/modules/lora.h"
 #include "peft/peft_model.h"
@@ -198,7 +200,179 @@ INSTANTIATE_TEST_SUITE_P(AllMethods, DecoderPeftContractTest, ::testing::ValuesI
                            return p.param.method + "_" + p.param.family;
                          });
 
+// ---- T5: both stacks, layers numbered encoder first -----------------------------------------
+
+std::shared_ptr<model::T5ModelImpl> random_t5(const std::string& variant) {
+  const bool gated = variant == "t5_gated";
+  const nlohmann::json j = {{"model_type", "t5"},
+                            {"vocab_size", 40},
+                            {"d_model", 32},
+                            {"d_kv", 6},  // inner width 24, not d_model
+                            {"d_ff", 48},
+                            {"num_layers", 2},
+                            {"num_decoder_layers", 3},
+                            {"num_heads", 4},
+                            {"relative_attention_num_buckets", 8},
+                            {"relative_attention_max_distance", 20},
+                            {"dropout_rate", 0.0},
+                            {"feed_forward_proj", gated ? "gated-gelu" : "relu"},
+                            {"tie_word_embeddings", !gated}};
+  auto m = model::make_t5(model::parse_t5_config(j, variant));
+  torch::NoGradGuard g;
+  for (auto& p : m->parameters()) p.normal_(0.0, 0.2);
+  m->eval();
+  return m;
+}
+
+std::vector<Case> t5_cases() {
+  std::vector<Case> out;
+  for (const auto& m : MethodRegistry::instance().names())
+    for (const char* f : {"t5", "t5_gated"}) out.push_back({m, f});
+  return out;
+}
+
+class T5PeftContractTest : public DecoderPeftContractTest {
+ protected:
+  const torch::Tensor ids = torch::tensor({{3, 7, 9, 11, 13}});
+  const torch::Tensor decoder_ids = torch::tensor({{0, 5, 8, 2}});
+  torch::Tensor logits(model::T5ModelImpl& m) { return m.forward(ids, {}, decoder_ids).logits; }
+};
+
+TEST_P(T5PeftContractTest, BackboneFrozenAndGradientsReachAllAndOnlyPeftParameters) {
+  auto m = random_t5(GetParam().family);
+  PeftModel peft(m, config_with(GetParam().method, example()));
+  randomise(peft);
+  auto out = logits(*m);
+  (out * torch::randn_like(out)).sum().backward();
+  std::set<std::string> names;
+  for (const auto& [n, p] : peft.named_parameters()) {
+    names.insert(n);
+    ASSERT_TRUE(p.grad().defined()) << n;
+    EXPECT_GT(p.grad().abs().sum().item<double>(), 0.0) << n;
+  }
+  ASSERT_FALSE(names.empty());
+  for (const auto& item : m->named_parameters())
+    if (!names.count(item.key())) EXPECT_FALSE(item.value().grad().defined()) << item.key();
+}
+
+TEST_P(T5PeftContractTest, IdentityAtInitialisationWhereTheMethodDefinesIt) {
+  const auto options = spec().identity_example();
+  if (options.is_null()) GTEST_SKIP() << GetParam().method << " changes the output at init";
+  auto m = random_t5(GetParam().family);
+  torch::NoGradGuard g;
+  const auto before = logits(*m);
+  PeftModel peft(m, config_with(GetParam().method, options));
+  EXPECT_TRUE(torch::equal(logits(*m), before));
+}
+
+TEST_P(T5PeftContractTest, ClosedFormCountsEqualTheBuiltModel) {
+  std::vector<PeftConfig> configs = {config_with(GetParam().method, example()),
+                                     config_with(GetParam().method, example(), {1, 3})};
+  if (!spec().model_level()) {  // one encoder and one decoder layer, MLP and flat prefixes
+    nlohmann::json varied = {
+        {"autopeft_peft_config", 1},
+        {"layers", {{"0", {{GetParam().method, example()}}}, {"4", {{GetParam().method, example()}}}}},
+        {"prefix_mlp", {{"hidden", 24}}}};
+    configs.push_back(PeftConfig::from_json(varied, "varied"));
+    varied["prefix_mlp"]["hidden"] = 0;
+    configs.push_back(PeftConfig::from_json(varied, "flat"));
+  }
+  for (const auto& cfg : configs) {
+    auto m = random_t5(GetParam().family);
+    const auto closed = count_parameters(cfg, dims_of(m->config()));
+    std::int64_t backbone = 0;
+    for (const auto& p : m->parameters()) backbone += p.numel();
+    PeftModel peft(m, cfg);
+    EXPECT_EQ(peft.trainable_count(), closed.trainable) << cfg.to_json().dump();
+    EXPECT_EQ(peft.stored_count(), closed.stored) << cfg.to_json().dump();
+    EXPECT_EQ(backbone, closed.backbone);
+  }
+}
+
+// The decoder's KV cache (self and cross, prefixes in place) gives the full decode's logits, and a
+// right-padded encoder input gives those of the unpadded one.
+TEST_P(T5PeftContractTest, CachedDecodingAndEncoderPaddingMatchTheFullForward) {
+  auto m = random_t5(GetParam().family);
+  PeftModel peft(m, config_with(GetParam().method, example()));
+  randomise(peft);
+  torch::NoGradGuard g;
+  const auto full = logits(*m);
+  const auto mask = torch::ones({1, 5}, torch::kLong);
+  const auto memory = m->encode(ids, mask);
+  model::Seq2SeqCache cache;
+  std::vector<torch::Tensor> steps;
+  for (std::int64_t t = 0; t < 4; ++t)
+    steps.push_back(m->decode(decoder_ids.narrow(1, t, 1), memory, mask, &cache).logits);
+  EXPECT_TENSOR_NEAR(torch::cat(steps, 1), full, 1e-5);
+  const auto padded = torch::cat({ids, torch::zeros({1, 2}, torch::kLong)}, 1);
+  const auto padded_mask = torch::cat({mask, torch::zeros({1, 2}, torch::kLong)}, 1);
+  EXPECT_TENSOR_NEAR(m->forward(padded, padded_mask, decoder_ids).logits, full, 1e-5);
+}
+
+TEST_P(T5PeftContractTest, SaveThenLoadIsBitExact) {
+  torch::manual_seed(1);
+  auto m = random_t5(GetParam().family);
+  const auto cfg = config_with(GetParam().method, example());
+  PeftModel a(m, cfg);
+  randomise(a);
+  TempDir tmp;
+  a.save_weights((tmp / "w.safetensors").string());
+  torch::manual_seed(1);
+  auto m2 = random_t5(GetParam().family);
+  PeftModel b(m2, cfg);
+  b.load_weights((tmp / "w.safetensors").string());
+  torch::NoGradGuard g;
+  EXPECT_TRUE(torch::equal(logits(*m), logits(*m2)));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllMethods, T5PeftContractTest, ::testing::ValuesIn(t5_cases()),
+                         [](const ::testing::TestParamInfo<Case>& p) {
+                           return p.param.method + "_" + p.param.family;
+                         });
+
 class DecoderPeftTest : public autopeft::testing::TorchSeededTest {};
+
+// T5 as AdapterHub places prefixes: the encoder's layers, and in decoder layers the self- and the
+// cross-attention, each location with its own generator; LoRA on q of a decoder layer adapts the
+// cross-attention's q too.
+TEST_F(DecoderPeftTest, T5PrefixesGoToEncoderSelfAndCrossAttentionAndLoraToBothAttentions) {
+  auto m = random_t5("t5");
+  PeftModel peft(m, PeftConfig::from_json(
+                        {{"autopeft_peft_config", 1},
+                         {"layers",
+                          {{"1", {{"prefix", {{"length", 2}}}}},
+                           {"3", {{"prefix", {{"length", 3}}}, {"lora", {{"r", 2}, {"targets", {"q"}}}}}}}}},
+                        "t5"));
+  std::set<std::string> children;
+  for (const auto& c : m->named_children()) children.insert(c.key());
+  EXPECT_TRUE(children.count("encoder_prefix_generator"));
+  EXPECT_TRUE(children.count("prefix_generator"));
+  EXPECT_TRUE(children.count("cross_prefix_generator"));
+  EXPECT_TRUE(m->prefix("encoder.layer.1.attn"));
+  EXPECT_FALSE(m->prefix("encoder.layer.0.attn"));
+  EXPECT_TRUE(m->prefix("decoder.layer.1.attn"));
+  EXPECT_TRUE(m->prefix("decoder.layer.1.cross"));
+  EXPECT_EQ(m->linear("decoder.layer.1.attn.q")->augments().size(), 1u);
+  EXPECT_EQ(m->linear("decoder.layer.1.cross.q")->augments().size(), 1u);
+  EXPECT_TRUE(m->linear("decoder.layer.1.attn.v")->augments().empty());
+  std::vector<std::string> stored;
+  for (const auto& [n, t] : peft.stored_tensors()) stored.push_back(n);
+  EXPECT_NE(
+      std::find(stored.begin(), stored.end(), "decoder.block.1.layer.1.EncDecAttention.prefix.prefix_keys"),
+      stored.end());
+  EXPECT_NE(
+      std::find(stored.begin(), stored.end(), "encoder.block.1.layer.0.SelfAttention.prefix.prefix_values"),
+      stored.end());
+  torch::NoGradGuard g;
+  for (auto& p : peft.parameters()) p.normal_();
+  const auto ids = torch::tensor({{3, 7, 9}}), dec = torch::tensor({{0, 5}});
+  const auto before = m->forward(ids, {}, dec).logits;
+  peft.eject_prefix();
+  EXPECT_TENSOR_NEAR(m->forward(ids, {}, dec).logits, before, 1e-5);
+  children.clear();
+  for (const auto& c : m->named_children()) children.insert(c.key());
+  EXPECT_FALSE(children.count("cross_prefix_generator"));
+}
 
 // AdapterHub's bottleneck_layer_forward with LN=None, written out: Pfeiffer A(h + r) + h + r,
 // Houlsby A(h) + h + r, parallel h + s A(r) + r.

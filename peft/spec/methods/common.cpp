@@ -68,8 +68,9 @@ std::vector<std::int64_t> zero_and_powers_of_two(std::int64_t top) {
 bool option_gate(const nlohmann::json& o, const ModelDims& dims, const std::string& where) {
   const bool gate = option_bool(o, "gate", false, where);
   if (gate && is_causal(dims))
-    throw_user_error(where + ".gate", "UniPELT's gates average over the whole sequence, which a causal LM (" +
-                                          dims.family + ") must not see; use the method without a gate");
+    throw_user_error(where + ".gate",
+                     "UniPELT's gates average over the whole sequence, which the causal stack of a " +
+                         dims.family + " must not see; use the method without a gate");
   return gate;
 }
 

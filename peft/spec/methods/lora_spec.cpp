@@ -85,7 +85,9 @@ Counts LoraSpec::layer_counts(const nlohmann::json& o, const ModelDims& d) const
   for (const auto& t : o.at("targets")) {
     const auto target = t.get<std::string>();
     const auto [in, out] = lora_target_shape(target, d);
-    c.trainable += lora_rank(o, target) * (in + out) + (o.at("gate").get<bool>() ? in + 1 : 0);
+    // On a T5 decoder layer, q, k, v and o are the self- and the cross-attention's.
+    const std::int64_t places = d.cross_attention && target.rfind("ffn", 0) != 0 ? 2 : 1;
+    c.trainable += places * (lora_rank(o, target) * (in + out) + (o.at("gate").get<bool>() ? in + 1 : 0));
   }
   c.stored = c.trainable;
   return c;

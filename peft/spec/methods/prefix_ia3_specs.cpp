@@ -1,6 +1,7 @@
 #include "peft/spec/methods/prefix_ia3_specs.h"
 
 #include <algorithm>
+#include <map>
 
 #include "peft/spec/methods/common.h"
 
@@ -28,24 +29,31 @@ nlohmann::json PrefixSpec::normalise(const nlohmann::json& o, const std::string&
 Counts PrefixSpec::layer_counts(const nlohmann::json& o, const ModelDims& d) const {
   const auto P = o.at("length").get<std::int64_t>();
   // UniPELT gate: sigmoid(Linear(H, 1)) mean-pooled, shared by keys and values (AdapterHub default).
-  const std::int64_t gate = o.at("gate").get<bool>() ? d.hidden + 1 : 0;
-  return {gate, 2 * P * key_value_width(d) + gate};
+  // A T5 decoder layer has a self- and a cross-attention prefix.
+  const std::int64_t places = d.cross_attention ? 2 : 1;
+  const std::int64_t gate = o.at("gate").get<bool>() ? places * (d.hidden + 1) : 0;
+  return {gate, places * 2 * P * key_value_width(d) + gate};
 }
 
-Counts PrefixSpec::shared_counts(const std::vector<nlohmann::json>& layers, const nlohmann::json& globals,
-                                 const ModelDims& d) const {
-  if (layers.empty()) return {};
-  std::int64_t max_len = 0;
-  for (const auto& l : layers) max_len = std::max(max_len, l.at("length").get<std::int64_t>());
+Counts PrefixSpec::shared_counts(const std::vector<std::pair<std::int64_t, nlohmann::json>>& layers,
+                                 const nlohmann::json& globals, const ModelDims& d) const {
+  // One generator per location (see prefix_locations), serving that location's layers.
+  std::map<std::string, std::vector<std::int64_t>> lengths;
+  for (const auto& [layer, o] : layers)
+    for (const auto& where : prefix_locations(d, layer)) lengths[where].push_back(o.at("length"));
   // The MLP reads hidden-size embeddings and writes keys and values of the key/value width.
-  const auto H = d.hidden, KV = key_value_width(d), W = prefix_mlp_hidden(globals),
-             n = static_cast<std::int64_t>(layers.size());
-  if (W == 0) {  // flat: the tables themselves train
-    std::int64_t tables = 0;
-    for (const auto& l : layers) tables += 2 * l.at("length").get<std::int64_t>() * KV;
-    return {tables, 0};
+  const auto H = d.hidden, KV = key_value_width(d), W = prefix_mlp_hidden(globals);
+  Counts c;
+  for (const auto& [where, ls] : lengths) {
+    const auto n = static_cast<std::int64_t>(ls.size());
+    if (W == 0) {  // flat: the tables themselves train
+      for (const auto P : ls) c.trainable += 2 * P * KV;
+      continue;
+    }
+    const auto max_len = *std::max_element(ls.begin(), ls.end());
+    c.trainable += max_len * H + (H * W + W) + (W * n * 2 * KV + n * 2 * KV);
   }
-  return {max_len * H + (H * W + W) + (W * n * 2 * KV + n * 2 * KV), 0};
+  return c;
 }
 
 std::string Ia3Spec::name() const { return "ia3"; }
@@ -60,7 +68,8 @@ nlohmann::json Ia3Spec::normalise(const nlohmann::json& o, const std::string& wh
 
 Counts Ia3Spec::layer_counts(const nlohmann::json& o, const ModelDims& d) const {
   Counts c;
-  for (const auto& t : o.at("targets")) c.trainable += t == "ffn" ? d.intermediate : key_value_width(d);
+  for (const auto& t : o.at("targets"))  // k and v of T5 decoder layers: self and cross
+    c.trainable += t == "ffn" ? d.intermediate : (d.cross_attention ? 2 : 1) * key_value_width(d);
   c.stored = c.trainable;
   return c;
 }

@@ -19,8 +19,8 @@ class PrefixSpec : public MethodSpec {
   nlohmann::json identity_example() const override;
   std::optional<SearchDimension> search_dimension(const ModelDims& dims) const override;
   Counts layer_counts(const nlohmann::json& options, const ModelDims& dims) const override;
-  Counts shared_counts(const std::vector<nlohmann::json>& layers, const nlohmann::json& globals,
-                       const ModelDims& dims) const override;
+  Counts shared_counts(const std::vector<std::pair<std::int64_t, nlohmann::json>>& layers,
+                       const nlohmann::json& globals, const ModelDims& dims) const override;
 };
 
 // ia3: {"targets": ["k", "v", "ffn"]}: learned vectors, initialised to 1, that scale the key and
