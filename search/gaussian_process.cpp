@@ -59,11 +59,17 @@ void GaussianProcess::predict(const Eigen::MatrixXd& Xs, Eigen::VectorXd& mean,
   variance = (prior - V.colwise().squaredNorm().transpose().array()).cwiseMax(0.0).matrix();
 }
 
+Eigen::MatrixXd GaussianProcess::prior_covariance(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const {
+  return kernel_.matrix(A, B);
+}
+
+Eigen::MatrixXd GaussianProcess::whiten(const Eigen::MatrixXd& B) const {
+  return chol_.solve_lower(kernel_.matrix(X_, B));
+}
+
 Eigen::MatrixXd GaussianProcess::posterior_covariance(const Eigen::MatrixXd& A,
                                                       const Eigen::MatrixXd& B) const {
-  const Eigen::MatrixXd Va = chol_.solve_lower(kernel_.matrix(X_, A));
-  const Eigen::MatrixXd Vb = chol_.solve_lower(kernel_.matrix(X_, B));
-  return kernel_.matrix(A, B) - Va.transpose() * Vb;
+  return prior_covariance(A, B) - whiten(A).transpose() * whiten(B);
 }
 
 void GaussianProcess::predict_with_gradient(const Eigen::VectorXd& x, double& mean, double& variance,

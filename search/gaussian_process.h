@@ -36,6 +36,10 @@ class GaussianProcess {
   // Posterior covariance of the latent function between the rows of A and of B:
   // k(A, B) - k(A, X) K^-1 k(X, B).
   Eigen::MatrixXd posterior_covariance(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const;
+  // Its pieces: the prior k(A, B), and L^-1 k(X, B) with K = L L^T, so that the posterior
+  // covariance is prior(A, B) - whiten(A)^T whiten(B).
+  Eigen::MatrixXd prior_covariance(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) const;
+  Eigen::MatrixXd whiten(const Eigen::MatrixXd& B) const;
   const Eigen::MatrixXd& inputs() const { return X_; }  // the rows it was fitted on
 
   // Mean and variance at one point, with their gradients with respect to x.

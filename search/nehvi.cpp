@@ -39,6 +39,9 @@ NoisyEhvi::NoisyEhvi(const std::vector<const GaussianProcess*>& gps, const Eigen
       if (llt.info() == Eigen::Success || j > scale) break;
     }
     chol_L_.push_back(llt.matrixL());
+    // For scoring: L_S^-1 (L^-1 K(X, X))^T, so that a batch costs O(n^2) per candidate, not O(n^3).
+    const Eigen::MatrixXd Vx = gp.whiten(X);
+    whitened_x_.push_back(chol_L_.back().triangularView<Eigen::Lower>().solve(Vx.transpose()));
     Eigen::MatrixXd Z(samples, n);
     Eigen::VectorXd z_new(samples);
     for (int s = 0; s < samples; ++s) {
@@ -69,8 +72,10 @@ Eigen::VectorXd NoisyEhvi::operator()(const Eigen::MatrixXd& U) const {
     const auto& gp = *gps_[static_cast<std::size_t>(k)];
     Eigen::VectorXd mu, var;
     gp.predict(U, mu, var);
-    const Eigen::MatrixXd W = chol_L_[static_cast<std::size_t>(k)].triangularView<Eigen::Lower>().solve(
-        gp.posterior_covariance(X, U));
+    // W = L_S^-1 Cov(f(X), f(U)) = L_S^-1 (k(X, U) - Vx^T Vu) with Vx, Vu whitened by the GP's K.
+    const auto& L = chol_L_[static_cast<std::size_t>(k)];
+    const Eigen::MatrixXd W = L.triangularView<Eigen::Lower>().solve(gp.prior_covariance(X, U)) -
+                              whitened_x_[static_cast<std::size_t>(k)] * gp.whiten(U);
     const Eigen::ArrayXd rest = (var.array() - W.colwise().squaredNorm().transpose().array()).max(0.0).sqrt();
     Eigen::MatrixXd f = z_[static_cast<std::size_t>(k)] * W;  // S x c
     f += z_new_[static_cast<std::size_t>(k)] * rest.matrix().transpose();

@@ -36,11 +36,12 @@ class NoisyEhvi {
  private:
   std::vector<const GaussianProcess*> gps_;
   Eigen::VectorXd reference_;
-  std::vector<Eigen::MatrixXd> chol_L_;  // per objective: L of the posterior covariance at X
-  std::vector<Eigen::MatrixXd> z_;       // per objective: S x n normals
-  std::vector<Eigen::VectorXd> z_new_;   // per objective: S normals for the candidate's own part
-  std::vector<Eigen::MatrixXd> fronts_;  // per sample
-  std::vector<double> hv0_;              // per sample
+  std::vector<Eigen::MatrixXd> chol_L_;      // per objective: L of the posterior covariance at X
+  std::vector<Eigen::MatrixXd> whitened_x_;  // per objective: L^-1 (GP-whitened K(X, X))^T
+  std::vector<Eigen::MatrixXd> z_;           // per objective: S x n normals
+  std::vector<Eigen::VectorXd> z_new_;       // per objective: S normals for the candidate's own part
+  std::vector<Eigen::MatrixXd> fronts_;      // per sample
+  std::vector<double> hv0_;                  // per sample
 };
 
 }  // namespace autopeft::search
