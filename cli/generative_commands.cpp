@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "core/errors.h"
@@ -17,6 +19,8 @@
 #include "model/runtime.h"
 #include "model/t5.h"
 #include "model/tensor_io.h"
+#include "peft/peft_model.h"
+#include "peft/spec/config_import.h"
 
 namespace autopeft::cli {
 
@@ -75,14 +79,32 @@ std::vector<std::int64_t> input_ids(const Generative& g, const std::string& text
 
 struct GenerateOptions {
   std::string dir, text, input_ids, device = "cpu", dtype = "float32";
+  std::string peft;  // a `peft export --format native` folder to apply first
   std::int64_t max_new_tokens = 20;
   int beams = 1;
   double length_penalty = 1.0;
   bool json = false, allow_unexpected = false;
 };
 
+// Installs a native PEFT export (peft_config.json, peft_weights.safetensors) in the model.
+std::unique_ptr<peft::PeftModel> apply_peft(Generative& g, const std::string& dir) {
+  const auto config_file = (std::filesystem::path(dir) / "peft_config.json").string();
+  const auto weights = (std::filesystem::path(dir) / "peft_weights.safetensors").string();
+  std::unique_ptr<peft::PeftModel> pm;
+  if (g.is_t5())
+    pm = std::make_unique<peft::PeftModel>(
+        g.t5.model, peft::import_config_file(config_file, peft::dims_of(g.t5.config)), config_file);
+  else
+    pm = std::make_unique<peft::PeftModel>(
+        g.lm.model, peft::import_config_file(config_file, peft::dims_of(g.lm.config)), config_file);
+  pm->load_weights(weights);
+  g.module().eval();
+  return pm;
+}
+
 int generate(const GenerateOptions& o) {
   auto g = load(o.dir, o.device, o.dtype, o.allow_unexpected);
+  const auto peft_model = o.peft.empty() ? nullptr : apply_peft(g, o.peft);
   const auto input = input_ids(g, o.text, o.input_ids);
   model::GenerationOptions opts;
   opts.max_new_tokens = o.max_new_tokens;
@@ -233,6 +255,10 @@ void add_generate_command(CLI::App& model_cmd, CommandRegistry& registry) {
                   "Beam scores are sum(log p) / new_tokens^penalty (1.0; 0 compares sums)");
   cmd->add_option("--device", o->device, "cpu, cuda, cuda:N or auto");
   cmd->add_option("--dtype", o->dtype, "float32 or bfloat16");
+  cmd->add_option(
+         "--peft", o->peft,
+         "A PEFT configuration and its weights to apply first: a `peft export --format native` folder")
+      ->check(CLI::ExistingDirectory);
   cmd->add_flag("--json", o->json, "One JSON line: input_ids, new_ids, score, text, new_text");
   cmd->add_flag("--allow-unexpected", o->allow_unexpected, "Ignore checkpoint keys that match nothing");
   registry.add(cmd, [o]() { return generate(*o); });
