@@ -251,8 +251,11 @@ TEST_P(T5PeftContractTest, BackboneFrozenAndGradientsReachAllAndOnlyPeftParamete
     EXPECT_GT(p.grad().abs().sum().item<double>(), 0.0) << n;
   }
   ASSERT_FALSE(names.empty());
-  for (const auto& item : m->named_parameters())
-    if (!names.count(item.key())) EXPECT_FALSE(item.value().grad().defined()) << item.key();
+  for (const auto& item : m->named_parameters()) {
+    if (!names.count(item.key())) {
+      EXPECT_FALSE(item.value().grad().defined()) << item.key();
+    }
+  }
 }
 
 TEST_P(T5PeftContractTest, IdentityAtInitialisationWhereTheMethodDefinesIt) {
