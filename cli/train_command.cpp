@@ -39,10 +39,7 @@ trainer::TrainTarget load_target(const std::string& spec, const trainer::Prepare
     return t;
   }
   if (spec == "linear-probe") return t;
-  const auto head = trainer::head_for_task(prepared.task().type);
-  const auto dims =
-      peft::dims_of(prepared.model_config(), model::task_model_has_pooler(prepared.model_config(), head));
-  t.config = peft::import_config_file(spec, dims);
+  t.config = peft::import_config_file(spec, prepared.dims());
   return t;
 }
 

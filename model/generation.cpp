@@ -182,7 +182,97 @@ void check_ids(const std::vector<std::int64_t>& ids, std::int64_t vocab, const c
           what, "token id " + std::to_string(id) + " is outside the vocabulary of " + std::to_string(vocab));
 }
 
+// Rows of ids padded to one length with their 0/1 mask, on `device`; `left` pads in front.
+std::pair<torch::Tensor, torch::Tensor> padded(const std::vector<std::vector<std::int64_t>>& rows, bool left,
+                                               const torch::Device& device) {
+  std::size_t longest = 0;
+  for (const auto& r : rows) longest = std::max(longest, r.size());
+  const auto B = static_cast<std::int64_t>(rows.size()), S = static_cast<std::int64_t>(longest);
+  auto ids = torch::zeros({B, S}, torch::kInt64), mask = torch::zeros({B, S}, torch::kInt64);
+  auto ia = ids.accessor<std::int64_t, 2>();
+  auto ma = mask.accessor<std::int64_t, 2>();
+  for (std::int64_t b = 0; b < B; ++b) {
+    const auto& r = rows[static_cast<std::size_t>(b)];
+    const auto offset = left ? S - static_cast<std::int64_t>(r.size()) : 0;
+    for (std::size_t t = 0; t < r.size(); ++t) {
+      ia[b][offset + static_cast<std::int64_t>(t)] = r[t];
+      ma[b][offset + static_cast<std::int64_t>(t)] = 1;
+    }
+  }
+  return {ids.to(device), mask.to(device)};
+}
+
+// The greedy loop over a batch: `step(tokens [B, 1] or undefined at the first call)` gives the
+// next-token logits [B, V]. Rows stop at their first EOS (kept) or after max_new_tokens.
+template <typename Step>
+std::vector<std::vector<std::int64_t>> greedy_rows(std::size_t rows, const std::vector<std::int64_t>& eos,
+                                                   const GenerationOptions& o, const torch::Device& device,
+                                                   Step step) {
+  std::vector<std::vector<std::int64_t>> out(rows);
+  std::vector<bool> done(rows, false);
+  std::size_t running = rows;
+  torch::Tensor tokens;
+  for (std::int64_t n = 0; n < o.max_new_tokens && running > 0; ++n) {
+    const torch::Tensor next = step(tokens).argmax(-1).to(torch::kCPU).contiguous();
+    const auto* p = next.data_ptr<std::int64_t>();
+    for (std::size_t r = 0; r < rows; ++r) {
+      if (done[r]) continue;
+      out[r].push_back(p[r]);
+      if (is_eos(p[r], eos)) {
+        done[r] = true;
+        --running;
+      }
+    }
+    tokens = next.view({static_cast<std::int64_t>(rows), 1}).to(device);
+  }
+  return out;
+}
+
+void check_greedy(const GenerationOptions& o) {
+  check_options(o);
+  if (o.beams != 1) throw_user_error("beams", "batched generation is greedy (beams 1)");
+}
+
 }  // namespace
+
+std::vector<std::vector<std::int64_t>> generate_greedy(CausalLmImpl& model,
+                                                       const std::vector<std::vector<std::int64_t>>& prompts,
+                                                       const GenerationOptions& o) {
+  check_greedy(o);
+  for (const auto& p : prompts) check_ids(p, model.config().vocab_size, "prompt");
+  if (prompts.empty()) return {};
+  torch::InferenceMode guard;
+  const auto device = model.word_embeddings().device();
+  auto [ids, mask] = padded(prompts, /*left=*/true, device);
+  KvCache cache;
+  const auto ones = torch::ones({mask.size(0), 1}, mask.options());
+  return greedy_rows(prompts.size(), o.eos ? *o.eos : model.config().eos_token_ids, o, device,
+                     [&](const torch::Tensor& tokens) {
+                       if (tokens.defined()) mask = torch::cat({mask, ones}, 1);
+                       const auto logits = model.forward(tokens.defined() ? tokens : ids, mask, &cache).logits;
+                       return logits.select(1, logits.size(1) - 1);
+                     });
+}
+
+std::vector<std::vector<std::int64_t>> generate_greedy(T5ModelImpl& model,
+                                                       const std::vector<std::vector<std::int64_t>>& inputs,
+                                                       const GenerationOptions& o) {
+  check_greedy(o);
+  const auto& c = model.config();
+  for (const auto& p : inputs) check_ids(p, c.vocab_size, "input");
+  if (inputs.empty()) return {};
+  torch::InferenceMode guard;
+  const auto device = model.word_embeddings().device();
+  const auto [ids, mask] = padded(inputs, /*left=*/false, device);
+  const auto memory = model.encode(ids, mask);
+  const auto start = torch::full({ids.size(0), 1}, c.decoder_start_token_id, ids.options());
+  Seq2SeqCache cache;
+  return greedy_rows(inputs.size(), o.eos ? *o.eos : std::vector<std::int64_t>{c.eos_token_id}, o, device,
+                     [&](const torch::Tensor& tokens) {
+                       return model.decode(tokens.defined() ? tokens : start, memory, mask, &cache)
+                           .logits.select(1, 0);
+                     });
+}
 
 Generation generate(CausalLmImpl& model, const std::vector<std::int64_t>& prompt,
                     const GenerationOptions& o) {

@@ -42,4 +42,15 @@ Generation generate(CausalLmImpl& model, const std::vector<std::int64_t>& prompt
 Generation generate(T5ModelImpl& model, const std::vector<std::int64_t>& input,
                     const GenerationOptions& options);
 
+// Greedy decoding of several inputs at once, as evaluation needs it: the rows are padded
+// (causal LMs on the left, T5's encoder on the right) and masked, and the batch runs with the
+// cache until every row has ended or max_new_tokens. Row i equals generate(model, inputs[i],
+// options).tokens with options.beams = 1 (options.beams must be 1; use_cache is ignored).
+std::vector<std::vector<std::int64_t>> generate_greedy(CausalLmImpl& model,
+                                                       const std::vector<std::vector<std::int64_t>>& prompts,
+                                                       const GenerationOptions& options);
+std::vector<std::vector<std::int64_t>> generate_greedy(T5ModelImpl& model,
+                                                       const std::vector<std::vector<std::int64_t>>& inputs,
+                                                       const GenerationOptions& options);
+
 }  // namespace autopeft::model

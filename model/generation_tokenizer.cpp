@@ -46,6 +46,7 @@ class Gpt2Tokenizer : public GenerationTokenizer {
     eot_ = bpe_->token_id("<|endoftext|>");
   }
   std::vector<std::int64_t> encode(const std::string& text) const override { return bpe_->to_ids(text); }
+  std::vector<std::int64_t> encode_plain(const std::string& text) const override { return bpe_->to_ids(text); }
   std::string decode(const std::vector<std::int64_t>& ids) const override {
     std::vector<std::int64_t> kept;
     for (auto id : ids)
@@ -69,6 +70,10 @@ class SentencePieceGenerationTokenizer : public GenerationTokenizer {
     for (auto id : spm_.encode(text)) ids.push_back(id);
     if (add_eos_ && spm_.eos_id() >= 0) ids.push_back(spm_.eos_id());
     return ids;
+  }
+  std::vector<std::int64_t> encode_plain(const std::string& text) const override {
+    const auto pieces = spm_.encode(text);
+    return {pieces.begin(), pieces.end()};
   }
   std::string decode(const std::vector<std::int64_t>& ids) const override {
     std::vector<std::int32_t> kept;

@@ -22,6 +22,8 @@ class GenerationTokenizer {
   virtual ~GenerationTokenizer() = default;
   // Ids of a prompt, with the family's special tokens.
   virtual std::vector<std::int64_t> encode(const std::string& text) const = 0;
+  // Ids of a text with no special token (a completion to append to a prompt).
+  virtual std::vector<std::int64_t> encode_plain(const std::string& text) const = 0;
   // Text of ids (special tokens dropped).
   virtual std::string decode(const std::vector<std::int64_t>& ids) const = 0;
 };

@@ -12,7 +12,10 @@ namespace autopeft::trainer {
 
 struct Batch {
   torch::Tensor input_ids, token_type_ids, attention_mask;  // [B, S] int64
-  torch::Tensor labels;     // [B] int64 (classification), [B] float (regression), [B, S] int64 (token, mlm)
+  torch::Tensor labels;     // [B] int64 (classification), [B] float (regression), [B, S] int64 (token,
+                            // mlm; causal-lm: the next token at each position, -100 on the prompt and
+                            // padding), [B, T] int64 (seq2seq: the target)
+  torch::Tensor decoder_input_ids;  // seq2seq: [B, T], decoder_start then the target shifted right
   std::int64_t tokens = 0;  // real tokens (no padding)
 };
 
@@ -24,9 +27,11 @@ struct CollateOptions {
   std::int64_t mask_id = -1;
   std::int64_t vocab_size = 0;
   double mlm_probability = 0.15;
+  std::int64_t decoder_start = 0;  // seq2seq: the decoder's first input
 };
 
-// `rng` draws the masked-LM masks (unused for other tasks).
+// `rng` draws the masked-LM masks (unused for other tasks). Generative tasks: causal-lm rows are
+// prompt + target, right-padded; seq2seq rows are the source, and the decoder's inputs beside.
 Batch collate(const FeatureSet& features, const std::vector<std::size_t>& indices,
               const CollateOptions& options, std::mt19937_64& rng);
 

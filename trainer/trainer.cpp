@@ -10,6 +10,7 @@
 #include <new>
 
 #include "core/errors.h"
+#include "model/generation.h"
 #include "trainer/activation_cache.h"
 #include "trainer/collate.h"
 #include "trainer/data/batching.h"
@@ -29,10 +30,13 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 constexpr std::uint64_t kDropoutStream = 1, kMaskStream = 2, kEvalMaskStream = 3, kOrderStream = 100;
 
 bool is_token_task(const std::string& type) { return type == "token-classification" || type == "mlm"; }
+bool is_generative(const std::string& type) { return type == "seq2seq" || type == "causal-lm"; }
 
 // Logits aligned with the input positions (prompt vectors an embeddings hook put in front are cut
 // off for token-level tasks).
 torch::Tensor logits_of(TaskModel& m, const Batch& b, const std::string& type) {
+  if (auto* lm = m.causal_lm()) return lm->forward(b.input_ids, b.attention_mask).logits;
+  if (auto* t5 = m.t5()) return t5->forward(b.input_ids, b.attention_mask, b.decoder_input_ids).logits;
   auto out = m.model()->forward(b.input_ids, b.attention_mask, b.token_type_ids);
   auto logits = out.logits;
   if (is_token_task(type) && out.prompt_tokens > 0)
@@ -42,7 +46,7 @@ torch::Tensor logits_of(TaskModel& m, const Batch& b, const std::string& type) {
 
 torch::Tensor loss_of(const torch::Tensor& logits, const Batch& b, const std::string& type) {
   if (type == "regression") return F::mse_loss(logits.select(-1, 0).to(torch::kFloat), b.labels);
-  if (is_token_task(type))
+  if (is_token_task(type) || is_generative(type))  // every labelled position (generative: the target)
     return F::cross_entropy(logits.reshape({-1, logits.size(-1)}).to(torch::kFloat), b.labels.reshape({-1}),
                             F::CrossEntropyFuncOptions().ignore_index(kIgnoreIndex));
   return F::cross_entropy(logits.to(torch::kFloat), b.labels);
@@ -52,6 +56,14 @@ bool out_of_memory(const std::exception& e) {
   const std::string what = e.what();
   return what.find("out of memory") != std::string::npos || what.find("Out of memory") != std::string::npos ||
          what.find("DefaultCPUAllocator: can't allocate") != std::string::npos;
+}
+
+std::vector<std::string> trimmed(std::vector<std::string> texts) {
+  for (auto& t : texts) {
+    const auto first = t.find_first_not_of(" \t\r\n");
+    t = first == std::string::npos ? std::string() : t.substr(first, t.find_last_not_of(" \t\r\n") - first + 1);
+  }
+  return texts;
 }
 
 }  // namespace
@@ -114,11 +126,12 @@ EvalResult Trainer::evaluate(const FeatureSet& eval, const LayerInputs* inputs) 
   const std::string& type = context_.type;
   CollateOptions co;
   co.pad_to = options_.pad == "max_length" ? options_.max_length : 0;
-  co.device = model_.model()->base->embeddings->word_embeddings->weight.device();
+  co.device = model_.device();
   co.special = &context_.special_ids;
   co.mask_id = context_.mask_id;
   co.vocab_size = context_.vocab_size;
   co.mlm_probability = options_.mlm_probability;
+  co.decoder_start = context_.decoder_start;
   std::mt19937_64 rng(derive_seed(0, kEvalMaskStream));  // the same masks in every evaluation
 
   std::vector<int> pred, gold;
@@ -126,12 +139,26 @@ EvalResult Trainer::evaluate(const FeatureSet& eval, const LayerInputs* inputs) 
   std::vector<std::vector<std::string>> pred_tags, gold_tags;
   double loss_sum = 0;
   std::int64_t loss_count = 0, correct = 0, counted = 0;
-  const bool was_training = model_.model()->is_training();
-  model_.model()->eval();
+  std::vector<std::string> hypotheses(is_generative(type) ? eval.items.size() : 0), references;
+  const bool was_training = model_.module().is_training();
+  model_.module().eval();
   {
     c10::InferenceMode guard;
     for (const auto& idx : evaluation_batches(eval, static_cast<std::size_t>(options_.eval_batch_size))) {
       const auto b = collate(eval, idx, co, rng);
+      if (is_generative(type)) {  // the target's loss, then greedy generation from the source
+        const auto n = b.labels.ne(kIgnoreIndex).sum().item<std::int64_t>();
+        loss_sum += loss_of(logits_of(model_, b, type), b, type).item<double>() * static_cast<double>(n);
+        loss_count += n;
+        std::vector<std::vector<std::int64_t>> sources;
+        for (const auto i : idx) sources.push_back(eval.items[i].input_ids);
+        model::GenerationOptions go;
+        go.max_new_tokens = context_.max_new_tokens;
+        const auto generated = model_.causal_lm() ? model::generate_greedy(*model_.causal_lm(), sources, go)
+                                                  : model::generate_greedy(*model_.t5(), sources, go);
+        for (std::size_t r = 0; r < idx.size(); ++r) hypotheses[idx[r]] = context_.decode(generated[r]);
+        continue;
+      }
       const auto logits =
           inputs ? model_.model()
                        ->forward_from(inputs->layer(), inputs->batch(idx, b.input_ids.size(1), co.device),
@@ -186,13 +213,19 @@ EvalResult Trainer::evaluate(const FeatureSet& eval, const LayerInputs* inputs) 
       }
     }
   }
-  if (was_training) model_.model()->train();
+  if (was_training) model_.module().train();
+  if (is_generative(type))
+    for (const auto& f : eval.items) references.push_back(context_.eval_examples->examples.at(f.example).target);
 
   EvalResult r;
   r.examples = static_cast<std::int64_t>(eval.items.size());
   r.loss = loss_count > 0 ? loss_sum / static_cast<double>(loss_count) : 0.0;
   const auto& m = context_.metric;
-  if (type == "regression")
+  if (is_generative(type))
+    r.metric = m == "bleu"   ? bleu(hypotheses, references)
+               : m == "chrf" ? chrf(hypotheses, references)
+                             : exact_match(trimmed(hypotheses), trimmed(references));
+  else if (type == "regression")
     r.metric = m == "pearson" ? pearson(xs, ys) : spearman(xs, ys);
   else if (type == "mlm")
     r.metric = counted > 0 ? static_cast<double>(correct) / static_cast<double>(counted) : 0.0;
@@ -216,7 +249,6 @@ TrainResult Trainer::train(const FeatureSet& train, const FeatureSet& eval, cons
   TrainResult r;
   const auto& o = options_;
   const std::string& type = context_.type;
-  auto& net = model_.model();
   r.total_steps = total_steps(train.items.size());
   const std::int64_t warmup =
       o.warmup_steps > 0
@@ -242,11 +274,12 @@ TrainResult Trainer::train(const FeatureSet& train, const FeatureSet& eval, cons
 
   CollateOptions co;
   co.pad_to = o.pad == "max_length" ? o.max_length : 0;
-  co.device = net->base->embeddings->word_embeddings->weight.device();
+  co.device = model_.device();
   co.special = &context_.special_ids;
   co.mask_id = context_.mask_id;
   co.vocab_size = context_.vocab_size;
   co.mlm_probability = o.mlm_probability;
+  co.decoder_start = context_.decoder_start;
   std::mt19937_64 mask_rng(derive_seed(o.seed, kMaskStream));
   seed_everything(derive_seed(o.seed, kDropoutStream));
 
@@ -305,7 +338,8 @@ TrainResult Trainer::train(const FeatureSet& train, const FeatureSet& eval, cons
   auto train_start = Clock::now();
   try {
     // The activation cache: the inputs of the first layer with a PEFT module, once per example.
-    if (cache_ && o.activation_cache && type != "mlm") {
+    if (cache_ && o.activation_cache && type != "mlm" && !model_.generative()) {
+      auto& net = model_.model();
       const auto k = cacheable_layers(model_);
       if (k > 0) {
         const auto hidden = static_cast<std::size_t>(net->config().hidden_size);
@@ -321,7 +355,7 @@ TrainResult Trainer::train(const FeatureSet& train, const FeatureSet& eval, cons
       }
     }
     train_rows = train_inputs.get();
-    net->train();
+    model_.module().train();
     optimizer.zero_grad();
     bool go_on = true;
     bool evaluated_last = false;
@@ -337,11 +371,11 @@ TrainResult Trainer::train(const FeatureSet& train, const FeatureSet& eval, cons
         torch::Tensor loss;
         if (type == "mlm") {  // the head only where tokens were masked
           const auto chosen = b.labels.ne(kIgnoreIndex);
-          const auto logits = net->masked_lm_logits(b.input_ids, b.attention_mask, b.token_type_ids, chosen);
+          const auto logits = model_.model()->masked_lm_logits(b.input_ids, b.attention_mask, b.token_type_ids, chosen);
           loss = F::cross_entropy(logits.to(torch::kFloat), b.labels.index({chosen}));
         } else if (train_rows) {
           const auto h = train_rows->batch(plan[bi], b.input_ids.size(1), co.device);
-          loss = loss_of(net->forward_from(train_rows->layer(), h, b.attention_mask).logits, b, type);
+          loss = loss_of(model_.model()->forward_from(train_rows->layer(), h, b.attention_mask).logits, b, type);
         } else {
           loss = loss_of(logits_of(model_, b, type), b, type);
         }
@@ -400,7 +434,7 @@ TrainResult Trainer::train(const FeatureSet& train, const FeatureSet& eval, cons
     torch::NoGradGuard no_grad;
     for (std::size_t i = 0; i < all.size(); ++i) all[i].copy_(best_state[i]);
   }
-  net->eval();
+  model_.module().eval();
   return r;
 }
 

@@ -29,6 +29,12 @@ struct TaskContext {
   std::set<std::int64_t> special_ids;
   std::int64_t mask_id = -1;
   std::int64_t vocab_size = 0;
+  // Generative tasks: evaluation generates greedily up to max_new_tokens from each source and
+  // scores decode(tokens) against the example's target (exact_match on texts trimmed of
+  // surrounding whitespace; bleu and chrf as sacrebleu, which trims too).
+  std::function<std::string(const std::vector<std::int64_t>&)> decode;
+  std::int64_t max_new_tokens = 0;
+  std::int64_t decoder_start = 0;  // seq2seq
 };
 
 // UserError when `metric` cannot score a task of `type` (e.g. spearman for classification).

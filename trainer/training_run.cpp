@@ -4,6 +4,8 @@
 
 #include "core/errors.h"
 #include "core/json_file.h"
+#include "model/format/decoder_config.h"
+#include "model/format/t5_config.h"
 #include "model/tensor_io.h"
 #include "model/tokenizers.h"
 #include "peft/export.h"
@@ -11,11 +13,66 @@
 
 namespace autopeft::trainer {
 
+namespace {
+
+// The features of a generative task's split, with the folder's tokenizer.
+FeatureSet generation_features(const TaskSpec& task, const Dataset& data, const model::GenerationTokenizer& tok,
+                               std::int64_t eos, std::int64_t bos, std::int64_t pad, std::int64_t max_length) {
+  GenerationCodec codec;
+  codec.encode_source = [&](const std::string& t) { return tok.encode(t); };
+  codec.encode_target = [&](const std::string& t) { return tok.encode_plain(t); };
+  codec.eos = eos;
+  codec.bos = bos;
+  codec.pad = pad;
+  return make_generation_features(task, data, codec, max_length, task.max_target_length);
+}
+
+}  // namespace
+
 PreparedTask::PreparedTask(const std::string& model_dir, const TaskSpec& task, const TrainOptions& options)
     : model_dir_(model_dir), task_(task) {
-  config_ = model::load_encoder_config(model_dir);
-  tokenizer_ = model::load_tokenizer(model_dir, config_);
   max_length_ = options.max_length > 0 ? options.max_length : task.max_length;
+  const auto type = model::model_type_of(model_dir);
+  const bool causal = model::is_decoder_model_type(type), t5 = model::is_t5_model_type(type);
+  if (task_.generative() || causal || t5) {
+    const bool want_t5 = task_.type == "seq2seq";
+    if (!task_.generative() || (want_t5 ? !t5 : !causal))
+      throw_user_error(model_dir, "a " + task_.type + " task needs " +
+                                      (!task_.generative() ? std::string("an encoder (BERT, RoBERTa, ...)")
+                                       : want_t5           ? std::string("a T5")
+                                                           : std::string("a GPT-2 or Llama")) +
+                                      " model; this folder holds '" + type + "'");
+    splits_ = read_splits(task_, options);
+    std::int64_t eos = -1, bos = -1, pad = 0;
+    if (t5) {
+      const auto c = model::load_t5_config(model_dir);
+      dims_ = peft::dims_of(c);
+      generation_tokenizer_ = model::load_t5_tokenizer(model_dir, c);
+      eos = c.eos_token_id;
+      pad = c.pad_token_id;
+      decoder_start_ = c.decoder_start_token_id;
+    } else {
+      const auto c = model::load_decoder_config(model_dir);
+      if (max_length_ > c.max_positions)
+        throw_user_error("max_length", std::to_string(max_length_) + " is more than the model's " +
+                                           std::to_string(c.max_positions) + " positions");
+      dims_ = peft::dims_of(c);
+      generation_tokenizer_ = model::load_causal_lm_tokenizer(model_dir, c);
+      eos = c.eos_token_ids.empty() ? -1 : c.eos_token_ids.front();
+      bos = c.bos_token_id;
+      pad = c.pad_token_id >= 0 ? c.pad_token_id : std::max<std::int64_t>(eos, 0);
+    }
+    const auto features = [&](const Dataset& d) {
+      return generation_features(task_, d, *generation_tokenizer_, eos, bos, pad, max_length_);
+    };
+    train_ = features(splits_.train);
+    eval_ = features(splits_.eval);
+    if (!splits_.test.examples.empty()) test_ = features(splits_.test);
+    return;
+  }
+  config_ = model::load_encoder_config(model_dir);
+  dims_ = peft::dims_of(config_, model::task_model_has_pooler(config_, head_for_task(task_.type)));
+  tokenizer_ = model::load_tokenizer(model_dir, config_);
   if (max_length_ > tokenizer_->model_max_length())
     throw_user_error("max_length", std::to_string(max_length_) + " is more than the model's limit of " +
                                        std::to_string(tokenizer_->model_max_length()) + " tokens");
@@ -40,6 +97,13 @@ TaskContext PreparedTask::context() const {
   c.metric = task_.metric;
   c.vocabulary = vocabulary_;
   c.eval_examples = &splits_.eval;
+  if (generation_tokenizer_) {
+    const auto* tok = generation_tokenizer_.get();
+    c.decode = [tok](const std::vector<std::int64_t>& ids) { return tok->decode(ids); };
+    c.max_new_tokens = task_.max_target_length;
+    c.decoder_start = decoder_start_;
+    return c;
+  }
   const auto& sp = tokenizer_->special();
   for (const auto id : {sp.cls, sp.sep, sp.pad, sp.unk, sp.mask})
     if (id >= 0) c.special_ids.insert(id);
@@ -59,6 +123,7 @@ TaskContext PreparedTask::test_context() const {
 std::int64_t PreparedTask::num_labels() const {
   if (task_.type == "regression") return 1;
   if (task_.type == "mlm") return config_.vocab_size;
+  if (task_.generative()) return 0;
   return static_cast<std::int64_t>(vocabulary_.size());
 }
 
@@ -74,13 +139,11 @@ nlohmann::json PreparedTask::summary() const {
 }
 
 peft::CountReport count_target(const PreparedTask& prepared, const TrainTarget& target) {
-  const auto head = head_for_task(prepared.task().type);
-  const auto dims =
-      peft::dims_of(prepared.model_config(), model::task_model_has_pooler(prepared.model_config(), head));
-  const std::string head_name(model::head_kind_name(head));
+  const std::string head_name(model::head_kind_name(head_for_task(prepared.task().type)));
   if (!target.full_finetune)
-    return peft::count_parameters(target.config, dims, head_name, prepared.num_labels());
-  peft::CountReport r = peft::count_parameters(peft::PeftConfig{}, dims, head_name, prepared.num_labels());
+    return peft::count_parameters(target.config, prepared.dims(), head_name, prepared.num_labels());
+  peft::CountReport r =
+      peft::count_parameters(peft::PeftConfig{}, prepared.dims(), head_name, prepared.num_labels());
   r.trainable = r.backbone;
   r.stored = r.backbone;
   r.params_percent = 100.0;
@@ -132,11 +195,17 @@ nlohmann::json export_run(RunResult& run, const PreparedTask& prepared, const Tr
     const auto dir = (std::filesystem::path(out_dir) / "model").string();
     auto config_json = read_json_file((std::filesystem::path(prepared.model_dir()) / "config.json").string(),
                                       "model config");
-    model::save_encoder(dir, run.model->model(), config_json);
+    if (auto* lm = run.model->causal_lm())
+      model::save_causal_lm(dir, *lm, config_json);
+    else if (auto* t5 = run.model->t5())
+      model::save_t5(dir, *t5, config_json);
+    else
+      model::save_encoder(dir, run.model->model(), config_json);
     // The tokenizer goes with the weights, so that the folder is a model folder of its own.
     for (const char* f :
          {"vocab.txt", "vocab.json", "merges.txt", "sentencepiece.bpe.model", "tokenizer.model",
-          "spiece.model", "tokenizer_config.json", "special_tokens_map.json"}) {
+          "spiece.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+          "generation_config.json"}) {
       const auto from = std::filesystem::path(prepared.model_dir()) / f;
       if (std::filesystem::exists(from))
         std::filesystem::copy_file(from, std::filesystem::path(dir) / f,
@@ -147,13 +216,17 @@ nlohmann::json export_run(RunResult& run, const PreparedTask& prepared, const Tr
       skipped[f] = "full fine-tuning: the whole model is saved";
     return {{"written", written}, {"skipped", skipped}};
   }
-  const auto head = run.model->model()->head();
   peft::ExportInfo info;
   info.base_model = prepared.model_dir();
-  info.task_type = head == model::HeadKind::sequence ? "SEQ_CLS"
-                   : head == model::HeadKind::token  ? "TOKEN_CLS"
-                                                     : "";
-  info.task_model = head != model::HeadKind::none;
+  if (run.model->generative()) {
+    info.task_type = run.model->t5() ? "SEQ_2_SEQ_LM" : "CAUSAL_LM";
+  } else {
+    const auto head = run.model->model()->head();
+    info.task_type = head == model::HeadKind::sequence ? "SEQ_CLS"
+                     : head == model::HeadKind::token  ? "TOKEN_CLS"
+                                                       : "";
+    info.task_model = head != model::HeadKind::none;
+  }
   const std::vector<std::pair<std::string, peft::ExportFormat>> formats = {
       {"native", peft::ExportFormat::native},
       {"hf-peft", peft::ExportFormat::hf_peft},
@@ -166,8 +239,9 @@ nlohmann::json export_run(RunResult& run, const PreparedTask& prepared, const Tr
       skipped[name] = e.what();
       continue;
     }
-    model::save_safetensors((std::filesystem::path(dir) / "head.safetensors").string(),
-                            run.model->head_tensors());
+    if (!run.model->generative())
+      model::save_safetensors((std::filesystem::path(dir) / "head.safetensors").string(),
+                              run.model->head_tensors());
     written.push_back(dir);
   }
   return {{"written", written}, {"skipped", skipped}};

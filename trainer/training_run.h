@@ -6,6 +6,8 @@
 #include <string>
 
 #include "model/format/tokenizer.h"
+#include "model/generation_tokenizer.h"
+#include "peft/spec/model_dims.h"
 #include "peft/spec/peft_config.h"
 #include "trainer/activation_cache.h"
 #include "trainer/data/features.h"
@@ -20,11 +22,15 @@ namespace autopeft::trainer {
 class PreparedTask {
  public:
   // Reads the splits `options` asks for and tokenises them with the model folder's tokenizer.
+  // Encoder folders take the encoder task types; seq2seq needs a T5 folder, causal-lm a GPT-2 or
+  // Llama one (UserErrors otherwise).
   PreparedTask(const std::string& model_dir, const TaskSpec& task, const TrainOptions& options);
 
   const std::string& model_dir() const { return model_dir_; }
   const TaskSpec& task() const { return task_; }
-  const model::EncoderConfig& model_config() const { return config_; }
+  const model::EncoderConfig& model_config() const { return config_; }  // encoder folders
+  // The backbone's dims as the task builds it (an encoder's pooler when its head uses one).
+  const peft::ModelDims& dims() const { return dims_; }
   const TrialSplits& splits() const { return splits_; }
   const std::vector<std::string>& vocabulary() const { return vocabulary_; }
   const FeatureSet& train_features() const { return train_; }
@@ -42,7 +48,10 @@ class PreparedTask {
   std::string model_dir_;
   TaskSpec task_;
   model::EncoderConfig config_;
-  std::unique_ptr<model::Tokenizer> tokenizer_;
+  peft::ModelDims dims_;
+  std::unique_ptr<model::Tokenizer> tokenizer_;                   // encoders
+  std::unique_ptr<model::GenerationTokenizer> generation_tokenizer_;  // generative models
+  std::int64_t decoder_start_ = 0;
   TrialSplits splits_;
   std::vector<std::string> vocabulary_;
   FeatureSet train_, eval_, test_;

@@ -76,10 +76,10 @@ Feature token_feature(const Example& e, const model::Tokenizer& tok,
 
 FeatureSet make_features(const TaskSpec& task, const Dataset& data, const model::Tokenizer& tokenizer,
                          const std::vector<std::string>& vocabulary, std::int64_t max_length) {
-  if (task.type == "seq2seq" || task.type == "causal-lm")
+  if (task.generative())
     throw_user_error("task " + task.name, "type '" + task.type +
-                                              "' needs a decoder backbone (T5, GPT-2, Llama), "
-                                              "which this build does not have yet");
+                                              "' needs a generative backbone (T5 for seq2seq, GPT-2 or "
+                                              "Llama for causal-lm)");
   FeatureSet out;
   out.task_type = task.type;
   out.pad_id = tokenizer.special().pad;
@@ -102,6 +102,55 @@ FeatureSet make_features(const TaskSpec& task, const Dataset& data, const model:
       if (task.type == "regression") f.target = parse_target(e.label, data, e);
     }
     f.example = i;
+    out.truncated += truncated ? 1 : 0;
+    out.items.push_back(std::move(f));
+  }
+  return out;
+}
+
+FeatureSet make_generation_features(const TaskSpec& task, const Dataset& data, const GenerationCodec& codec,
+                                    std::int64_t max_length, std::int64_t max_target_length) {
+  if (!task.generative()) throw_user_error("task " + task.name, "'" + task.type + "' is not a generative task");
+  const bool causal = task.type == "causal-lm";
+  FeatureSet out;
+  out.task_type = task.type;
+  out.pad_id = codec.pad;
+  out.items.reserve(data.examples.size());
+  const auto target_cap = static_cast<std::size_t>(
+      std::max<std::int64_t>(1, causal ? std::min(max_target_length, max_length - 1) : max_target_length));
+  for (std::size_t i = 0; i < data.examples.size(); ++i) {
+    const auto& e = data.examples[i];
+    Feature f;
+    f.example = i;
+    bool truncated = false;
+    f.target_ids = codec.encode_target(e.target);
+    if (codec.eos >= 0) f.target_ids.push_back(codec.eos);
+    if (f.target_ids.size() > target_cap) {
+      const auto last = f.target_ids.back();
+      f.target_ids.resize(target_cap);
+      if (codec.eos >= 0) f.target_ids.back() = last;
+      truncated = true;
+    }
+    f.input_ids = codec.encode_source(e.text);
+    if (f.input_ids.empty())
+      throw_user_error(data.source + ":" + std::to_string(e.line), "the source (prompt) has no token");
+    const auto budget =
+        causal ? static_cast<std::size_t>(max_length) - f.target_ids.size() : static_cast<std::size_t>(max_length);
+    if (f.input_ids.size() > budget) {
+      truncated = true;
+      auto& ids = f.input_ids;
+      if (causal) {  // keep the end (and BOS)
+        const bool keep_bos = codec.bos >= 0 && ids.front() == codec.bos && budget > 1;
+        std::vector<std::int64_t> kept;
+        if (keep_bos) kept.push_back(ids.front());
+        kept.insert(kept.end(), ids.end() - static_cast<std::ptrdiff_t>(budget - kept.size()), ids.end());
+        ids = std::move(kept);
+      } else {  // keep the beginning and the last id
+        const auto last = ids.back();
+        ids.resize(budget);
+        ids.back() = last;
+      }
+    }
     out.truncated += truncated ? 1 : 0;
     out.items.push_back(std::move(f));
   }

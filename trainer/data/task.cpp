@@ -179,7 +179,7 @@ void read_delimited(const TaskSpec& task, const std::string& file, Dataset& out)
   }
   const long text_col = column_index(task.text, header, file, "text");
   const long pair_col = task.pair() ? column_index(task.text_pair, header, file, "text_pair") : -1;
-  const bool has_label = task.type != "mlm" && task.type != "causal-lm";
+  const bool has_label = task.type != "mlm";
   const long label_col = has_label ? column_index(task.label, header, file, "label") : -1;
   const long needed = std::max({text_col, pair_col, label_col}) + 1;
   RowErrors errors{task, out};
@@ -202,7 +202,7 @@ void read_delimited(const TaskSpec& task, const std::string& file, Dataset& out)
         continue;
       }
     }
-    if (task.type == "seq2seq") e.target = e.label;
+    if (task.generative()) e.target = e.label;
     out.examples.push_back(std::move(e));
   }
 }
@@ -239,8 +239,8 @@ void read_jsonl(const TaskSpec& task, const std::string& file, Dataset& out) {
     };
     if (!get(task.text, "text", e.text)) continue;
     if (task.pair() && !get(task.text_pair, "text_pair", e.text_pair)) continue;
-    if (task.type != "mlm" && task.type != "causal-lm" && !get(task.label, "label", e.label)) continue;
-    if (task.type == "seq2seq") e.target = e.label;
+    if (task.type != "mlm" && !get(task.label, "label", e.label)) continue;
+    if (task.generative()) e.target = e.label;
     out.examples.push_back(std::move(e));
   }
 }
@@ -316,7 +316,7 @@ TaskSpec TaskSpec::from_json(const nlohmann::json& j, const std::string& source,
   if (!j.is_object()) throw_user_error(source, "a task must be a JSON object");
   static const std::set<std::string> known = {
       "name",  "type",   "train",      "dev",    "format",   "header",    "text",   "text_pair",
-      "label", "metric", "max_length", "labels", "on_error", "delimiter", "source", "target"};
+      "label", "metric", "max_length", "labels", "on_error", "delimiter", "source", "target", "max_target_length"};
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.count(it.key())) throw_user_error(source + ": " + it.key(), "unknown key");
   TaskSpec t;
@@ -330,12 +330,12 @@ TaskSpec TaskSpec::from_json(const nlohmann::json& j, const std::string& source,
     t.header = j["header"].get<bool>();
   }
   for (const auto& [key, field, fallback] :
-       {std::make_tuple("text", &t.text, nlohmann::json(t.type == "seq2seq" ? "source" : "sentence")),
+       {std::make_tuple("text", &t.text, nlohmann::json(t.generative() ? "source" : "sentence")),
         std::make_tuple("text_pair", &t.text_pair, nlohmann::json(nullptr)),
-        std::make_tuple("label", &t.label, nlohmann::json(t.type == "seq2seq" ? "target" : "label"))}) {
+        std::make_tuple("label", &t.label, nlohmann::json(t.generative() ? "target" : "label"))}) {
     nlohmann::json v = j.contains(key) ? j[key] : fallback;
-    if (t.type == "seq2seq" && std::string(key) == "text" && j.contains("source")) v = j["source"];
-    if (t.type == "seq2seq" && std::string(key) == "label" && j.contains("target")) v = j["target"];
+    if (t.generative() && std::string(key) == "text" && j.contains("source")) v = j["source"];
+    if (t.generative() && std::string(key) == "label" && j.contains("target")) v = j["target"];
     if (!v.is_null() && !v.is_string() && !(v.is_number_integer() && v.get<long>() >= 0))
       throw_user_error(source + ": " + key, "must be a column name or a 0-based index, got " + v.dump());
     *field = v;
@@ -347,7 +347,7 @@ TaskSpec TaskSpec::from_json(const nlohmann::json& j, const std::string& source,
   t.dev = j.value("dev", nlohmann::json(nullptr));
   const auto default_metric = t.type == "regression"             ? "pearson"
                               : t.type == "token-classification" ? "entity_f1"
-                              : t.type == "seq2seq"              ? "bleu"
+                              : t.generative()                   ? "bleu"
                                                                  : "accuracy";
   t.metric = j.value("metric", std::string(default_metric));
   if (!is_metric(t.metric))
@@ -356,6 +356,13 @@ TaskSpec TaskSpec::from_json(const nlohmann::json& j, const std::string& source,
     if (!j["max_length"].is_number_integer() || j["max_length"].get<std::int64_t>() < 4)
       throw_user_error(source + ": max_length", "must be an integer >= 4");
     t.max_length = j["max_length"];
+  }
+  t.max_target_length = t.max_length;
+  if (j.contains("max_target_length")) {
+    if (!t.generative()) throw_user_error(source + ": max_target_length", "only for seq2seq and causal-lm tasks");
+    if (!j["max_target_length"].is_number_integer() || j["max_target_length"].get<std::int64_t>() < 1)
+      throw_user_error(source + ": max_target_length", "must be an integer >= 1");
+    t.max_target_length = j["max_target_length"];
   }
   if (j.contains("labels")) {
     if (!j["labels"].is_array() || j["labels"].empty())
@@ -389,6 +396,7 @@ nlohmann::json TaskSpec::to_json() const {
   if (!dev.is_null()) j["dev"] = dev;
   if (!labels.empty()) j["labels"] = labels;
   if (format == "csv") j["delimiter"] = std::string(1, delimiter);
+  if (generative()) j["max_target_length"] = max_target_length;
   return j;
 }
 

@@ -10,7 +10,10 @@
 //   "on_error": "fail" | "skip"   malformed rows: a UserError with file and line (default), or
 //                          skipped and counted
 //   "delimiter": ","       for csv
-//   "source", "target"     for seq2seq; with format "text", "train" is {"source": f, "target": g}
+//   "source", "target"     for seq2seq and causal-lm (a prompt and its completion); with format
+//                          "text", "train" is {"source": f, "target": g}
+//   "max_target_length"    seq2seq / causal-lm: target tokens kept in training (EOS included) and
+//                          the most tokens generated in evaluation (default: max_length)
 // Types: classification, pair-classification, regression, token-classification, seq2seq,
 // causal-lm, mlm. Formats: tsv (tab split, no quote processing: GLUE files have stray quotes;
 // a UTF-8 BOM is dropped), csv (RFC 4180 quoting), jsonl, conll (token and tag columns, a blank
@@ -28,7 +31,7 @@ struct Example {
   std::string label;                // class name, or the number as written for regression
   std::vector<std::string> tokens;  // token classification
   std::vector<std::string> tags;
-  std::string target;    // seq2seq target
+  std::string target;    // seq2seq / causal-lm target (the completion)
   std::size_t line = 0;  // 1-based line (first line of a CoNLL sentence)
 };
 
@@ -49,6 +52,7 @@ struct TaskSpec {
   nlohmann::json train, dev;  // paths (strings, or {"source", "target"} for text seq2seq)
   std::string metric = "accuracy";
   std::int64_t max_length = 128;
+  std::int64_t max_target_length = 128;  // generative tasks
   std::vector<std::string> labels;  // fixed order, or empty
   std::string on_error = "fail";
   char delimiter = ',';
@@ -60,6 +64,7 @@ struct TaskSpec {
 
   bool classification() const { return type == "classification" || type == "pair-classification"; }
   bool pair() const { return !text_pair.is_null(); }
+  bool generative() const { return type == "seq2seq" || type == "causal-lm"; }
 };
 
 // Reads one split ("train" or "dev").
