@@ -249,7 +249,8 @@ std::vector<std::vector<std::int64_t>> generate_greedy(CausalLmImpl& model,
   return greedy_rows(prompts.size(), o.eos ? *o.eos : model.config().eos_token_ids, o, device,
                      [&](const torch::Tensor& tokens) {
                        if (tokens.defined()) mask = torch::cat({mask, ones}, 1);
-                       const auto logits = model.forward(tokens.defined() ? tokens : ids, mask, &cache).logits;
+                       const auto logits =
+                           model.forward(tokens.defined() ? tokens : ids, mask, &cache).logits;
                        return logits.select(1, logits.size(1) - 1);
                      });
 }
@@ -267,11 +268,11 @@ std::vector<std::vector<std::int64_t>> generate_greedy(T5ModelImpl& model,
   const auto memory = model.encode(ids, mask);
   const auto start = torch::full({ids.size(0), 1}, c.decoder_start_token_id, ids.options());
   Seq2SeqCache cache;
-  return greedy_rows(inputs.size(), o.eos ? *o.eos : std::vector<std::int64_t>{c.eos_token_id}, o, device,
-                     [&](const torch::Tensor& tokens) {
-                       return model.decode(tokens.defined() ? tokens : start, memory, mask, &cache)
-                           .logits.select(1, 0);
-                     });
+  return greedy_rows(
+      inputs.size(), o.eos ? *o.eos : std::vector<std::int64_t>{c.eos_token_id}, o, device,
+      [&](const torch::Tensor& tokens) {
+        return model.decode(tokens.defined() ? tokens : start, memory, mask, &cache).logits.select(1, 0);
+      });
 }
 
 Generation generate(CausalLmImpl& model, const std::vector<std::int64_t>& prompt,

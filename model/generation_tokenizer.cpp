@@ -46,7 +46,9 @@ class Gpt2Tokenizer : public GenerationTokenizer {
     eot_ = bpe_->token_id("<|endoftext|>");
   }
   std::vector<std::int64_t> encode(const std::string& text) const override { return bpe_->to_ids(text); }
-  std::vector<std::int64_t> encode_plain(const std::string& text) const override { return bpe_->to_ids(text); }
+  std::vector<std::int64_t> encode_plain(const std::string& text) const override {
+    return bpe_->to_ids(text);
+  }
   std::string decode(const std::vector<std::int64_t>& ids) const override {
     std::vector<std::int64_t> kept;
     for (auto id : ids)

@@ -12,11 +12,11 @@ namespace autopeft::trainer {
 
 struct Batch {
   torch::Tensor input_ids, token_type_ids, attention_mask;  // [B, S] int64
-  torch::Tensor labels;     // [B] int64 (classification), [B] float (regression), [B, S] int64 (token,
-                            // mlm; causal-lm: the next token at each position, -100 on the prompt and
-                            // padding), [B, T] int64 (seq2seq: the target)
+  torch::Tensor labels;  // [B] int64 (classification), [B] float (regression), [B, S] int64 (token,
+                         // mlm; causal-lm: the next token at each position, -100 on the prompt and
+                         // padding), [B, T] int64 (seq2seq: the target)
   torch::Tensor decoder_input_ids;  // seq2seq: [B, T], decoder_start then the target shifted right
-  std::int64_t tokens = 0;  // real tokens (no padding)
+  std::int64_t tokens = 0;          // real tokens (no padding)
 };
 
 struct CollateOptions {

@@ -31,7 +31,8 @@ TaskModel::TaskModel(const TaskModelOptions& o) : full_(o.full_finetune) {
     const auto type = model::model_type_of(o.model_dir);
     const bool seq2seq = o.task_type == "seq2seq";
     if (seq2seq ? !model::is_t5_model_type(type) : !model::is_decoder_model_type(type))
-      throw_user_error(o.model_dir, "a " + o.task_type + " task needs " + (seq2seq ? "a T5" : "a GPT-2 or Llama") +
+      throw_user_error(o.model_dir, "a " + o.task_type + " task needs " +
+                                        (seq2seq ? "a T5" : "a GPT-2 or Llama") +
                                         " model; this folder holds '" + type + "'");
     model::DecoderLoadOptions lo;
     lo.device = o.device;
@@ -58,7 +59,7 @@ TaskModel::TaskModel(const TaskModelOptions& o) : full_(o.full_finetune) {
                                       " labels, the task " + std::to_string(lo.num_labels));
   auto& m = loaded_.model;
   if (!full_) peft_ = std::make_unique<peft::PeftModel>(m->base, o.config, o.config_source);
-  if (o.dropout >= 0) set_dropout(*m, o.dropout);  // the modules the PEFT config added too
+  if (o.dropout >= 0) set_dropout(*m, o.dropout);                   // the modules the PEFT config added too
   collect_trainable(*m, m->named_children().begin()->key() + ".");  // "bert." / "roberta."
   m->train();
 }

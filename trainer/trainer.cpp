@@ -61,7 +61,8 @@ bool out_of_memory(const std::exception& e) {
 std::vector<std::string> trimmed(std::vector<std::string> texts) {
   for (auto& t : texts) {
     const auto first = t.find_first_not_of(" \t\r\n");
-    t = first == std::string::npos ? std::string() : t.substr(first, t.find_last_not_of(" \t\r\n") - first + 1);
+    t = first == std::string::npos ? std::string()
+                                   : t.substr(first, t.find_last_not_of(" \t\r\n") - first + 1);
   }
   return texts;
 }
@@ -215,7 +216,8 @@ EvalResult Trainer::evaluate(const FeatureSet& eval, const LayerInputs* inputs) 
   }
   if (was_training) model_.module().train();
   if (is_generative(type))
-    for (const auto& f : eval.items) references.push_back(context_.eval_examples->examples.at(f.example).target);
+    for (const auto& f : eval.items)
+      references.push_back(context_.eval_examples->examples.at(f.example).target);
 
   EvalResult r;
   r.examples = static_cast<std::int64_t>(eval.items.size());
@@ -371,11 +373,13 @@ TrainResult Trainer::train(const FeatureSet& train, const FeatureSet& eval, cons
         torch::Tensor loss;
         if (type == "mlm") {  // the head only where tokens were masked
           const auto chosen = b.labels.ne(kIgnoreIndex);
-          const auto logits = model_.model()->masked_lm_logits(b.input_ids, b.attention_mask, b.token_type_ids, chosen);
+          const auto logits =
+              model_.model()->masked_lm_logits(b.input_ids, b.attention_mask, b.token_type_ids, chosen);
           loss = F::cross_entropy(logits.to(torch::kFloat), b.labels.index({chosen}));
         } else if (train_rows) {
           const auto h = train_rows->batch(plan[bi], b.input_ids.size(1), co.device);
-          loss = loss_of(model_.model()->forward_from(train_rows->layer(), h, b.attention_mask).logits, b, type);
+          loss =
+              loss_of(model_.model()->forward_from(train_rows->layer(), h, b.attention_mask).logits, b, type);
         } else {
           loss = loss_of(logits_of(model_, b, type), b, type);
         }

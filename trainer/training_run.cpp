@@ -16,8 +16,9 @@ namespace autopeft::trainer {
 namespace {
 
 // The features of a generative task's split, with the folder's tokenizer.
-FeatureSet generation_features(const TaskSpec& task, const Dataset& data, const model::GenerationTokenizer& tok,
-                               std::int64_t eos, std::int64_t bos, std::int64_t pad, std::int64_t max_length) {
+FeatureSet generation_features(const TaskSpec& task, const Dataset& data,
+                               const model::GenerationTokenizer& tok, std::int64_t eos, std::int64_t bos,
+                               std::int64_t pad, std::int64_t max_length) {
   GenerationCodec codec;
   codec.encode_source = [&](const std::string& t) { return tok.encode(t); };
   codec.encode_target = [&](const std::string& t) { return tok.encode_plain(t); };
@@ -202,10 +203,9 @@ nlohmann::json export_run(RunResult& run, const PreparedTask& prepared, const Tr
     else
       model::save_encoder(dir, run.model->model(), config_json);
     // The tokenizer goes with the weights, so that the folder is a model folder of its own.
-    for (const char* f :
-         {"vocab.txt", "vocab.json", "merges.txt", "sentencepiece.bpe.model", "tokenizer.model",
-          "spiece.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-          "generation_config.json"}) {
+    for (const char* f : {"vocab.txt", "vocab.json", "merges.txt", "sentencepiece.bpe.model",
+                          "tokenizer.model", "spiece.model", "tokenizer.json", "tokenizer_config.json",
+                          "special_tokens_map.json", "generation_config.json"}) {
       const auto from = std::filesystem::path(prepared.model_dir()) / f;
       if (std::filesystem::exists(from))
         std::filesystem::copy_file(from, std::filesystem::path(dir) / f,

@@ -49,7 +49,7 @@ class PreparedTask {
   TaskSpec task_;
   model::EncoderConfig config_;
   peft::ModelDims dims_;
-  std::unique_ptr<model::Tokenizer> tokenizer_;                   // encoders
+  std::unique_ptr<model::Tokenizer> tokenizer_;                       // encoders
   std::unique_ptr<model::GenerationTokenizer> generation_tokenizer_;  // generative models
   std::int64_t decoder_start_ = 0;
   TrialSplits splits_;

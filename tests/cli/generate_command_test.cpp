@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "model/causal_lm.h"
 #include "model/generation.h"
@@ -219,6 +220,59 @@ TEST(GenerateCommandTest, T5RunGivesTheDecodersLogitsAndGenerateMatchesTheLibrar
                          out + "'");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("--decoder-input-ids"), std::string::npos) << bad.err;
+}
+
+// `autopeft train` on a causal-lm task (prompt -> completion, JSON Lines) with a GPT-2 folder:
+// the summary line scores greedy generations, counts as `peft count` does, and the export writes
+// the native format and names the formats that cannot hold a GPT-2 adapter yet.
+TEST(GenerateCommandTest, TrainRunsACausalLmTaskAndExportsTheNativeFormat) {
+  TempDir tmp;
+  const auto dir = (tmp / "gpt2").string();
+  testing::write_tiny_gpt2(dir);
+  const auto& words = testing::tiny_words();
+  const auto lines = [&](int n, unsigned seed) {
+    std::string out;
+    std::mt19937 rng(seed);
+    for (int i = 0; i < n; ++i) {
+      std::string sentence;
+      for (int k = 0; k < 4; ++k) sentence += (k ? " " : "") + words[rng() % words.size()];
+      out += nlohmann::json(
+                 {{"source", sentence + " ="}, {"target", " " + sentence.substr(0, sentence.find(' '))}})
+                 .dump() +
+             "\n";
+    }
+    return out;
+  };
+  tmp.write("train.jsonl", lines(40, 1));
+  tmp.write("dev.jsonl", lines(10, 2));
+  tmp.write("task.json",
+            R"({"name": "first-word", "type": "causal-lm", "format": "jsonl", "train": "train.jsonl",
+    "dev": "dev.jsonl", "metric": "exact_match", "max_length": 24, "max_target_length": 4})");
+  tmp.write("cfg.json",
+            R"({"autopeft_peft_config": 1, "all_layers": {"lora": {"r": 2, "targets": ["q", "v"]}}})");
+  const auto out = (tmp / "out").string();
+  auto r = run_command(exe() + " train --model '" + dir + "' --task '" + (tmp / "task.json").string() +
+                       "' --config '" + (tmp / "cfg.json").string() +
+                       "' --max-steps 6 --eval-on dev --progress quiet --out '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto last = r.out.find_last_of('\n', r.out.size() - 2);  // the summary is the last line
+  const auto j = nlohmann::json::parse(r.out.substr(last == std::string::npos ? 0 : last + 1));
+  EXPECT_EQ(j["metric"], "exact_match");
+  ASSERT_EQ(j["values"].size(), 1u);
+  EXPECT_GE(j["mean"].get<double>(), 0.0);
+  EXPECT_LE(j["mean"].get<double>(), 1.0);
+  auto count =
+      run_command(exe() + " peft count --model '" + dir + "' --config '" + (tmp / "cfg.json").string() + "'");
+  ASSERT_EQ(count.exit_code, 0) << count.err;
+  const auto c = nlohmann::json::parse(count.out);
+  EXPECT_EQ(j["trainable"], c["trainable"]);
+  EXPECT_EQ(j["stored"], c["stored"]);
+  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(out) / "seed-0" / "native"));
+  EXPECT_TRUE(j["skipped_formats"].contains("hf-peft")) << j.dump();
+  // The exported adapter loads into `model generate`.
+  r = run_command(exe() + " model generate '" + dir + "' --text 'a b =' --max-new-tokens 3 --peft '" + out +
+                  "/seed-0/native'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 }  // namespace

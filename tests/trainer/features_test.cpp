@@ -187,11 +187,66 @@ TEST_F(FeaturesTest, UnknownTagNamesFileAndLine) {
   EXPECT_NE(err.find("'B-xyz'"), std::string::npos) << err;
 }
 
-TEST_F(FeaturesTest, DecoderTasksAreRefused) {
+TEST_F(FeaturesTest, GenerativeTasksNeedTheGenerationFeatures) {
   Dataset d;
   d.examples = {text("the cat", "", 1)};
   const auto err = error_of([&] { make_features(task("seq2seq"), d, *tok, {}, 16); });
-  EXPECT_NE(err.find("seq2seq"), std::string::npos) << err;
+  EXPECT_NE(err.find("generative backbone"), std::string::npos) << err;
+}
+
+// A codec over the WordPiece vocabulary above: sources get BOS = [CLS] (2) in front for causal
+// LMs and EOS = [SEP] (3) behind for seq2seq, as GPT-2/Llama's and T5's tokenizers do.
+GenerationCodec codec_for(const model::WordPieceTokenizer& tok, bool causal) {
+  GenerationCodec c;
+  c.encode_target = [&tok](const std::string& t) {
+    const auto e = tok.encode(t, std::nullopt, 64, true).input_ids;  // [CLS] ... [SEP]
+    return Ids(e.begin() + 1, e.end() - 1);
+  };
+  c.encode_source = [&tok, causal, plain = c.encode_target](const std::string& t) {
+    auto ids = plain(t);
+    if (causal)
+      ids.insert(ids.begin(), 2);
+    else
+      ids.push_back(3);
+    return ids;
+  };
+  c.eos = 3;
+  c.bos = causal ? 2 : -1;
+  return c;
+}
+
+Example pair_of(const std::string& source, const std::string& target) {
+  Example e;
+  e.text = source;
+  e.target = target;
+  return e;
+}
+
+TEST_F(FeaturesTest, GenerationFeaturesKeepEosAndTheUsefulEndOfAPrompt) {
+  Dataset d;
+  d.examples = {pair_of("the cat sat", "a dog"), pair_of("the cat sat on a mat", "the dog sat on a mat")};
+  // seq2seq, max_length 5, max_target_length 4: the source keeps its first 4 ids and EOS.
+  auto t = task("seq2seq");
+  auto fs = make_generation_features(t, d, codec_for(*tok, false), 5, 4);
+  ASSERT_EQ(fs.items.size(), 2u);
+  EXPECT_EQ(fs.items[0].input_ids, (Ids{5, 6, 7, 3}));
+  EXPECT_EQ(fs.items[0].target_ids, (Ids{12, 11, 3}));
+  EXPECT_EQ(fs.items[1].input_ids, (Ids{5, 6, 7, 13, 3}));
+  EXPECT_EQ(fs.items[1].target_ids, (Ids{5, 11, 7, 3}));
+  EXPECT_EQ(fs.truncated, 1u);
+  EXPECT_EQ(fs.items[1].length(), 9u);
+  // causal-lm, max_length 6: the target first (3 ids with EOS), then BOS and the prompt's last 2.
+  t.type = "causal-lm";
+  fs = make_generation_features(t, d, codec_for(*tok, true), 6, 3);
+  EXPECT_EQ(fs.items[0].input_ids, (Ids{2, 6, 7}));
+  EXPECT_EQ(fs.items[0].target_ids, (Ids{12, 11, 3}));
+  EXPECT_EQ(fs.items[1].input_ids, (Ids{2, 12, 14}));
+  EXPECT_EQ(fs.items[1].target_ids, (Ids{5, 11, 3}));
+  EXPECT_EQ(fs.truncated, 2u);
+  // A target never takes the whole length: one prompt id stays.
+  fs = make_generation_features(t, d, codec_for(*tok, true), 4, 10);
+  EXPECT_EQ(fs.items[1].input_ids, (Ids{14}));
+  EXPECT_EQ(fs.items[1].target_ids, (Ids{5, 11, 3}));
 }
 
 }  // namespace

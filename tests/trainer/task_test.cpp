@@ -91,6 +91,19 @@ TEST(TaskTest, ParallelTextAndLabelChecks) {
   tmp.write("sl.txt", "ena\n");
   EXPECT_THROW(read_split(t, "train"), UserError);
 
+  // causal-lm: a prompt and its completion, by default from "source" and "target".
+  tmp.write("qa.jsonl", "{\"source\": \"Q: one?\", \"target\": \" ena\"}\n");
+  auto lm = task_in(
+      tmp, {{"type", "causal-lm"}, {"format", "jsonl"}, {"train", "qa.jsonl"}, {"max_target_length", 8}});
+  EXPECT_EQ(lm.metric, "bleu");
+  EXPECT_EQ(lm.max_target_length, 8);
+  EXPECT_EQ(TaskSpec::from_json(lm.to_json(), "again", tmp.path().string()).max_target_length, 8);
+  auto qa = read_split(lm, "train");
+  EXPECT_EQ(qa.examples[0].text, "Q: one?");
+  EXPECT_EQ(qa.examples[0].target, " ena");
+  EXPECT_THROW(task_in(tmp, {{"type", "classification"}, {"train", "r.tsv"}, {"max_target_length", 8}}),
+               UserError);
+
   tmp.write("r.tsv", "sentence\tlabel\na\t3.5\nb\tfive\n");
   auto reg = task_in(tmp, {{"type", "regression"}, {"train", "r.tsv"}});
   EXPECT_EQ(reg.metric, "pearson");

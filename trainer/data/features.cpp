@@ -110,7 +110,8 @@ FeatureSet make_features(const TaskSpec& task, const Dataset& data, const model:
 
 FeatureSet make_generation_features(const TaskSpec& task, const Dataset& data, const GenerationCodec& codec,
                                     std::int64_t max_length, std::int64_t max_target_length) {
-  if (!task.generative()) throw_user_error("task " + task.name, "'" + task.type + "' is not a generative task");
+  if (!task.generative())
+    throw_user_error("task " + task.name, "'" + task.type + "' is not a generative task");
   const bool causal = task.type == "causal-lm";
   FeatureSet out;
   out.task_type = task.type;
@@ -134,8 +135,8 @@ FeatureSet make_generation_features(const TaskSpec& task, const Dataset& data, c
     f.input_ids = codec.encode_source(e.text);
     if (f.input_ids.empty())
       throw_user_error(data.source + ":" + std::to_string(e.line), "the source (prompt) has no token");
-    const auto budget =
-        causal ? static_cast<std::size_t>(max_length) - f.target_ids.size() : static_cast<std::size_t>(max_length);
+    const auto budget = causal ? static_cast<std::size_t>(max_length) - f.target_ids.size()
+                               : static_cast<std::size_t>(max_length);
     if (f.input_ids.size() > budget) {
       truncated = true;
       auto& ids = f.input_ids;

@@ -315,8 +315,9 @@ TaskSpec TaskSpec::from_json(const nlohmann::json& j, const std::string& source,
                              const std::string& base_dir) {
   if (!j.is_object()) throw_user_error(source, "a task must be a JSON object");
   static const std::set<std::string> known = {
-      "name",  "type",   "train",      "dev",    "format",   "header",    "text",   "text_pair",
-      "label", "metric", "max_length", "labels", "on_error", "delimiter", "source", "target", "max_target_length"};
+      "name",     "type",      "train",  "dev",    "format",           "header",
+      "text",     "text_pair", "label",  "metric", "max_length",       "labels",
+      "on_error", "delimiter", "source", "target", "max_target_length"};
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.count(it.key())) throw_user_error(source + ": " + it.key(), "unknown key");
   TaskSpec t;
@@ -359,7 +360,8 @@ TaskSpec TaskSpec::from_json(const nlohmann::json& j, const std::string& source,
   }
   t.max_target_length = t.max_length;
   if (j.contains("max_target_length")) {
-    if (!t.generative()) throw_user_error(source + ": max_target_length", "only for seq2seq and causal-lm tasks");
+    if (!t.generative())
+      throw_user_error(source + ": max_target_length", "only for seq2seq and causal-lm tasks");
     if (!j["max_target_length"].is_number_integer() || j["max_target_length"].get<std::int64_t>() < 1)
       throw_user_error(source + ": max_target_length", "must be an integer >= 1");
     t.max_target_length = j["max_target_length"];

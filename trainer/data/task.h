@@ -53,7 +53,7 @@ struct TaskSpec {
   std::string metric = "accuracy";
   std::int64_t max_length = 128;
   std::int64_t max_target_length = 128;  // generative tasks
-  std::vector<std::string> labels;  // fixed order, or empty
+  std::vector<std::string> labels;       // fixed order, or empty
   std::string on_error = "fail";
   char delimiter = ',';
   std::string base_dir;  // folder of the task file
