@@ -1,8 +1,12 @@
 #include "studies/peft_problem.h"
 
+#include <limits>
+
 #include "core/errors.h"
 #include "core/json_fields.h"
+#include "model/format/decoder_config.h"
 #include "model/format/model_config.h"
+#include "model/format/t5_config.h"
 #include "peft/spec/model_dims.h"
 #include "peft/spec/search_spaces.h"
 
@@ -36,16 +40,28 @@ search::SearchSpace space_of(const nlohmann::json& space, const peft::ModelDims&
 PeftProblem::PeftProblem(const StudySpec& spec) {
   const auto& d = spec.definition;
   if (spec.runner != "trainer") throw_user_error(spec.name, "is not a trainer study");
-  const auto config = model::load_encoder_config(d.at("model").get<std::string>());
-  // A trainer study's model always has a task head: BERT keeps its pooler, RoBERTa does not
-  // (model/encoder_task.h, task_model_has_pooler).
-  dims_ = peft::dims_of(config, config.family == model::EncoderFamily::bert);
-  space_ = space_of(spec.space, dims_, space_name_);
+  const auto model_dir = d.at("model").get<std::string>();
+  const auto type = model::model_type_of(model_dir);
   task_ = trainer::TaskSpec::from_file(d.at("task").get<std::string>());
   fidelity_ = trainer::TrainOptions::from_json(d.value("fidelity", nlohmann::json::object()), "fidelity");
   constraints_ = StudyConstraints::from_json(d.value("constraints", nlohmann::json()), "constraints");
+  std::int64_t limit = 0;
+  if (model::is_t5_model_type(type)) {  // generative models keep their LM head (no task head)
+    dims_ = peft::dims_of(model::load_t5_config(model_dir));
+    limit = std::numeric_limits<std::int64_t>::max();  // relative positions: no table to outgrow
+  } else if (model::is_decoder_model_type(type)) {
+    const auto config = model::load_decoder_config(model_dir);
+    dims_ = peft::dims_of(config);
+    limit = config.max_positions;
+  } else {
+    const auto config = model::load_encoder_config(model_dir);
+    // A trainer study's encoder always has a task head: BERT keeps its pooler, RoBERTa does not
+    // (model/encoder_task.h, task_model_has_pooler).
+    dims_ = peft::dims_of(config, config.family == model::EncoderFamily::bert);
+    limit = model::tokenizer_max_length(model_dir, config);
+  }
+  space_ = space_of(spec.space, dims_, space_name_);
   // Every trial would fail on this: say it now.
-  const auto limit = model::tokenizer_max_length(d.at("model").get<std::string>(), config);
   const auto wanted = fidelity_.max_length > 0 ? fidelity_.max_length : task_.max_length;
   if (wanted > limit)
     throw_user_error(

@@ -273,6 +273,20 @@ TEST(GenerateCommandTest, TrainRunsACausalLmTaskAndExportsTheNativeFormat) {
   r = run_command(exe() + " model generate '" + dir + "' --text 'a b =' --max-new-tokens 3 --peft '" + out +
                   "/seed-0/native'");
   EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  // A study over the per-layer space on the same task: every trial completes with a score.
+  tmp.write("study.json", R"({"study": "gen", "model": "gpt2", "task": "task.json", "space": "per-layer",
+    "sampler": {"type": "random"}, "budget": {"trials": 3}, "seed": 1,
+    "fidelity": {"max_steps": 4, "batch_size": 8, "learning_rate": 0.003}})");
+  const auto db = (tmp / "s.db").string();
+  r = run_command(exe() + " study create '" + (tmp / "study.json").string() + "' --db '" + db + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_command(exe() + " study run --db '" + db + "' --progress quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_command(exe() + " study trials --db '" + db + "' --format json");
+  const auto trials = nlohmann::json::parse(r.out);
+  ASSERT_EQ(trials.size(), 3u);
+  for (const auto& t : trials) EXPECT_EQ(t["state"], "complete") << t.dump();
 }
 
 }  // namespace

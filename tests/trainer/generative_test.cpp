@@ -82,7 +82,8 @@ TaskModelOptions lora_on(const std::string& dir, const std::string& type) {
   mo.model_dir = dir;
   mo.task_type = type;
   mo.config = peft::PeftConfig::from_json(
-      {{"autopeft_peft_config", 1}, {"all_layers", {{"lora", {{"r", 4}, {"targets", {"q", "v", "ffn.out"}}}}}}},
+      {{"autopeft_peft_config", 1},
+       {"all_layers", {{"lora", {{"r", 4}, {"targets", {"q", "v", "ffn.out"}}}}}}},
       "t");
   mo.dropout = 0;
   return mo;
@@ -116,7 +117,8 @@ double seq2seq_target_nll(model::T5ModelImpl& t5, const FeatureSet& fs, std::int
     std::vector<std::int64_t> dec = {start};
     dec.insert(dec.end(), f.target_ids.begin(), f.target_ids.end() - 1);
     const auto src = torch::tensor(f.input_ids, torch::kInt64).unsqueeze(0);
-    const auto logits = t5.forward(src, torch::ones_like(src), torch::tensor(dec, torch::kInt64).unsqueeze(0)).logits;
+    const auto logits =
+        t5.forward(src, torch::ones_like(src), torch::tensor(dec, torch::kInt64).unsqueeze(0)).logits;
     const auto lp = torch::log_softmax(logits[0].to(torch::kDouble), -1);
     for (std::size_t t = 0; t < f.target_ids.size(); ++t) {
       sum -= lp[static_cast<std::int64_t>(t)][f.target_ids[t]].item<double>();
@@ -133,7 +135,8 @@ double exact_match_row_by_row(Model& m, const CopyTask& task, std::int64_t eos, 
   g.max_new_tokens = max_new;
   int same = 0;
   for (const auto& f : task.features.items)
-    same += ids_text(model::generate(m, f.input_ids, g).tokens, eos) == task.examples.examples[f.example].target;
+    same +=
+        ids_text(model::generate(m, f.input_ids, g).tokens, eos) == task.examples.examples[f.example].target;
   return static_cast<double>(same) / static_cast<double>(task.features.items.size());
 }
 
@@ -201,7 +204,8 @@ TEST(GenerativeCollateTest, LabelsAndDecoderInputsLineUp) {
   auto batch = collate(fs, {0, 1}, co, rng);
   EXPECT_TRUE(torch::equal(batch.input_ids, torch::tensor({5, 6, 7, 8, 2, 9, 4, 2, 0, 0}).view({2, 5})));
   EXPECT_TRUE(torch::equal(batch.attention_mask, torch::tensor({1, 1, 1, 1, 1, 1, 1, 1, 0, 0}).view({2, 5})));
-  EXPECT_TRUE(torch::equal(batch.labels, torch::tensor({-100, -100, 8, 2, -100, 4, 2, -100, -100, -100}).view({2, 5})));
+  EXPECT_TRUE(torch::equal(batch.labels,
+                           torch::tensor({-100, -100, 8, 2, -100, 4, 2, -100, -100, -100}).view({2, 5})));
   EXPECT_EQ(batch.tokens, 8);
 
   fs.task_type = "seq2seq";
