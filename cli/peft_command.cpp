@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/peft_loading.h"
 #include "core/errors.h"
 #include "model/causal_lm.h"
 #include "model/encoder_task.h"
@@ -81,42 +82,13 @@ int export_command(const ExportOptions& o) {
   const auto format = o.format == "native"    ? peft::ExportFormat::native
                       : o.format == "hf-peft" ? peft::ExportFormat::hf_peft
                                               : peft::ExportFormat::adapters;
-  std::int64_t stored = 0;
-  const auto type = model::model_type_of(o.model);
-  // GPT-2, Llama, T5: no task head.
-  const auto export_generative = [&](auto model, const peft::ModelDims& dims) {
-    const auto config = peft::import_config_file(o.config, dims);
-    peft::PeftModel pm(model, config, o.config);
-    if (!o.weights.empty()) pm.load_weights(o.weights);
-    peft::ExportInfo info;
-    info.base_model = o.model;
-    info.adapter_name = o.name;
-    peft::export_peft(pm, config, format, info, o.out);
-    return pm.stored_count();
-  };
-  if (model::is_decoder_model_type(type)) {
-    auto lm = model::load_causal_lm(o.model);
-    stored = export_generative(lm.model, peft::dims_of(lm.config));
-  } else if (model::is_t5_model_type(type)) {
-    auto t5 = model::load_t5(o.model);
-    stored = export_generative(t5.model, peft::dims_of(t5.config));
-  } else {
-    model::LoadOptions lo;
-    auto loaded = model::load_encoder(o.model, lo);
-    const auto dims = peft::dims_of(loaded.config, loaded.model->base->has_pooler());
-    const auto config = peft::import_config_file(o.config, dims);
-    peft::PeftModel pm(loaded.model->base, config, o.config);
-    if (!o.weights.empty()) pm.load_weights(o.weights);
-    peft::ExportInfo info;
-    info.base_model = o.model;
-    info.adapter_name = o.name;
-    info.task_type = loaded.model->head() == model::HeadKind::sequence ? "SEQ_CLS"
-                     : loaded.model->head() == model::HeadKind::token  ? "TOKEN_CLS"
-                                                                       : "";
-    info.task_model = loaded.model->head() != model::HeadKind::none;
-    peft::export_peft(pm, config, format, info, o.out);
-    stored = pm.stored_count();
-  }
+  auto installed = install_peft(
+      o.model, [&](const peft::ModelDims& dims) { return peft::import_config_file(o.config, dims); },
+      o.config);
+  if (!o.weights.empty()) installed.model->load_weights(o.weights);
+  installed.info.adapter_name = o.name;
+  peft::export_peft(*installed.model, installed.config, format, installed.info, o.out);
+  const std::int64_t stored = installed.model->stored_count();
   nlohmann::ordered_json j = {{"out", o.out}, {"format", o.format}, {"stored", stored}};
   std::cout << j.dump() << "\n";
   return 0;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli/peft_loading.h"
 #include "cli/study_common.h"
 #include "core/errors.h"
 #include "core/json_file.h"
@@ -215,18 +216,19 @@ int export_pick(const StudyOptions& o) {
   const auto trial = picked(storage, study, o.pick);
   const auto config = problem.config(trial.params);
   const auto model_dir = study.definition.at("model").get<std::string>();
-  // The configuration with freshly initialised weights, in the chosen format, for full training.
-  model::LoadOptions lo;  // the checkpoint's own head (the backbone is all an export needs)
-  auto loaded = model::load_encoder(model_dir, lo);
-  peft::PeftModel pm(loaded.model->base, config, "trial " + std::to_string(trial.number));
-  peft::ExportInfo info;
-  info.base_model = model_dir;
-  info.task_type = problem.task().type == "token-classification" ? "TOKEN_CLS" : "SEQ_CLS";
-  info.task_model = true;
+  // The configuration with freshly initialised weights, in the chosen format, for full training
+  // (an encoder's checkpoint head is loaded as it is: the backbone is all an export needs).
+  auto installed = install_peft(
+      model_dir, [&](const peft::ModelDims&) { return config; }, "trial " + std::to_string(trial.number));
+  auto& info = installed.info;
+  if (!problem.task().generative()) {  // the task's head, whatever the checkpoint has
+    info.task_type = problem.task().type == "token-classification" ? "TOKEN_CLS" : "SEQ_CLS";
+    info.task_model = true;
+  }
   const auto format = o.format == "native"    ? peft::ExportFormat::native
                       : o.format == "hf-peft" ? peft::ExportFormat::hf_peft
                                               : peft::ExportFormat::adapters;
-  peft::export_peft(pm, config, format, info, o.out);
+  peft::export_peft(*installed.model, config, format, info, o.out);
   nlohmann::ordered_json trial_info = trial_json(trial);
   std::ofstream((std::filesystem::path(o.out) / "trial.json").string()) << trial_info.dump(2) << "\n";
   std::cout << nlohmann::ordered_json{{"trial", trial.number},

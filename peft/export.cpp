@@ -17,6 +17,7 @@
 #include "peft/modules/lora.h"
 #include "peft/modules/prefix.h"
 #include "peft/modules/prompt.h"
+#include "peft/spec/hf_modules.h"
 #include "peft/spec/methods/lora_spec.h"
 #include "peft/spec/methods/prefix_ia3_specs.h"
 
@@ -27,6 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 using Tensors = std::vector<std::pair<std::string, torch::Tensor>>;
 
+// AdapterHub (encoders): our linear targets and their module paths below "encoder.layer.<i>.".
 const std::map<std::string, std::string>& hf_suffix() {
   static const std::map<std::string, std::string> m = {
       {"q", "attention.self.query"},   {"k", "attention.self.key"},      {"v", "attention.self.value"},
@@ -71,18 +73,47 @@ std::set<std::string> methods_used(const std::vector<nlohmann::json>& layers) {
   return out;
 }
 
-// A regex (Python `re` syntax) matching exactly the given modules, grouped by layer set.
-std::string module_regex(const std::map<std::int64_t, std::vector<std::string>>& per_layer) {
-  std::map<std::vector<std::string>, std::vector<std::int64_t>> groups;
-  for (const auto& [layer, suffixes] : per_layer) groups[suffixes].push_back(layer);
+// A regex (Python `re` syntax) matching exactly the given module paths: per stack (the path
+// before its layer number), the layers with the same modules grouped, e.g.
+// (.*\.)?encoder\.layer\.(0|2)\.(attention\.self\.query|attention\.self\.value).
+std::string module_regex(const std::vector<std::string>& modules) {
+  std::map<std::string, std::map<std::int64_t, std::vector<std::string>>> stacks;
+  for (const auto& m : modules) {
+    std::size_t dot = 0, end = 0;
+    while ((dot = m.find('.', dot)) != std::string::npos) {
+      end = m.find('.', dot + 1);
+      if (end != std::string::npos && end > dot + 1 && m.find_first_not_of("0123456789", dot + 1) == end)
+        break;
+      ++dot;
+    }
+    if (dot == std::string::npos) throw std::logic_error("module_regex: no layer number in " + m);
+    auto& suffixes = stacks[m.substr(0, dot)][std::stoll(m.substr(dot + 1, end - dot - 1))];
+    const auto suffix = m.substr(end + 1);
+    if (std::find(suffixes.begin(), suffixes.end(), suffix) == suffixes.end()) suffixes.push_back(suffix);
+  }
   std::string out;
-  for (const auto& [suffixes, layers] : groups) {
-    std::string ls, ss;
-    for (auto l : layers) ls += (ls.empty() ? "" : "|") + std::to_string(l);
-    for (const auto& s : suffixes) ss += (ss.empty() ? "" : "|") + escape(s);
-    out += std::string(out.empty() ? "" : "|") + "(.*\\.)?encoder\\.layer\\.(" + ls + ")\\.(" + ss + ")";
+  for (const auto& [stack, per_layer] : stacks) {
+    std::map<std::vector<std::string>, std::vector<std::int64_t>> groups;
+    for (const auto& [layer, suffixes] : per_layer) groups[suffixes].push_back(layer);
+    for (const auto& [suffixes, layers] : groups) {
+      std::string ls, ss;
+      for (auto l : layers) ls += (ls.empty() ? "" : "|") + std::to_string(l);
+      for (const auto& x : suffixes) ss += (ss.empty() ? "" : "|") + escape(x);
+      out +=
+          std::string(out.empty() ? "" : "|") + "(.*\\.)?" + escape(stack) + "\\.(" + ls + ")\\.(" + ss + ")";
+    }
   }
   return out;
+}
+
+// The LoRA of a linear point (on a fused layer's slice, the one named after the projection).
+std::shared_ptr<LoraAugment> lora_at(const model::LinearSlice& slice, const std::string& point_name) {
+  const auto wanted =
+      slice.whole() ? std::string("lora") : "lora_" + point_name.substr(point_name.rfind('.') + 1);
+  for (const auto& [name, a] : slice.linear->augments())
+    if (name == wanted)
+      if (auto lora = std::dynamic_pointer_cast<LoraAugment>(a)) return lora;
+  throw std::logic_error("no LoRA on " + point_name);
 }
 
 template <typename T>
@@ -99,43 +130,83 @@ T most_common(const std::vector<T>& v) {
 // ------------------------------------------------------------------------------------------
 void export_hf(PeftModel& m, const std::vector<nlohmann::json>& layers, const PeftConfig& config,
                const ExportInfo& info, const fs::path& out) {
+  const auto& dims = m.dims();
   auto used = methods_used(layers);
-  const auto model_level = config.resolve_embeddings(dims_of(m.base()->config(), m.base()->has_pooler()));
+  const auto model_level = config.resolve_embeddings(dims);
   for (auto it = model_level.begin(); it != model_level.end(); ++it) used.insert(it.key());
   if (used.size() != 1)
     cannot("hf-peft", "a configuration with " + std::to_string(used.size()) + " methods",
            "an HF PEFT adapter holds one method (write one per method)");
   const std::string method = *used.begin();
-  const auto& cfg = m.base()->config();
-  const std::string prefix = "base_model.model." + (info.task_model ? cfg.base_prefix() : std::string());
+  // Keys: HF PEFT's wrapper, then the module path in the model it wraps (a task model's base
+  // prefix for encoders; the generative models' paths are complete).
+  const std::string prefix = "base_model.model." + (info.task_model ? hf_task_prefix(dims) : std::string());
   nlohmann::ordered_json j;
   Tensors tensors;
   if (method == "lora") {
-    std::map<std::int64_t, std::vector<std::string>> modules;
+    std::vector<std::string> modules;  // one entry per adapted module, with its rank and alpha
     std::vector<std::int64_t> ranks;
     std::vector<double> alphas, dropouts;
     std::set<bool> rslora;
     std::set<std::string> inits;
     for (std::size_t i = 0; i < layers.size(); ++i) {
       if (!layers[i].contains("lora")) continue;
+      const auto l = static_cast<std::int64_t>(i);
       const auto& o = layers[i]["lora"];
       if (o.at("gate").get<bool>())
         cannot("hf-peft", "layers." + std::to_string(i) + ".lora.gate", "HF PEFT has no gated LoRA");
       dropouts.push_back(o.at("dropout"));
       rslora.insert(o.at("use_rslora").get<bool>());
       inits.insert(o.at("init").get<std::string>());
+      // GPT-2's q, k, v LoRAs act on rows of the fused c_attn; HF PEFT adapts c_attn with one LoRA,
+      // so they become one of rank sum(r): A stacked, B block-diagonal over the rows with each
+      // target's scaling folded in, and alpha chosen so that HF's own scaling is 1. The product
+      // is the same; training it further in HF PEFT would not be (the blocks would mix).
+      struct Part {
+        std::shared_ptr<LoraAugment> lora;
+        std::int64_t offset;
+      };
+      std::map<std::string, std::vector<Part>> fused;
       for (const auto& t : o.at("targets")) {
         const std::string target = t;
-        modules[static_cast<std::int64_t>(i)].push_back(hf_suffix().at(target));
-        ranks.push_back(methods::lora_rank(o, target));
-        alphas.push_back(methods::lora_alpha(o, target));
-        auto lin = m.base()->linear(point(static_cast<std::int64_t>(i), linear_point(target)));
-        for (const auto& [name, a] : lin->augments())
-          if (auto lora = std::dynamic_pointer_cast<LoraAugment>(a)) {
-            const auto key = prefix + layer_module(static_cast<std::int64_t>(i), hf_suffix().at(target));
-            tensors.emplace_back(key + ".lora_A.weight", lora->lora_A);
-            tensors.emplace_back(key + ".lora_B.weight", lora->lora_B);
+        const auto points = target_points(m.host(), dims, l, target);
+        const auto hf = hf_linear_modules(dims, l, target);
+        for (std::size_t k = 0; k < points.size(); ++k) {
+          const auto slice = m.host().linear_slice(points[k]);
+          const auto lora = lora_at(slice, points[k]);
+          if (!slice.whole()) {
+            fused[hf[k]].push_back({lora, slice.offset});
+            continue;
           }
+          modules.push_back(hf[k]);
+          ranks.push_back(methods::lora_rank(o, target));
+          alphas.push_back(methods::lora_alpha(o, target));
+          tensors.emplace_back(prefix + hf[k] + ".lora_A.weight", lora->lora_A);
+          tensors.emplace_back(prefix + hf[k] + ".lora_B.weight", lora->lora_B);
+        }
+      }
+      for (const auto& [module, parts] : fused) {
+        torch::NoGradGuard g;
+        const auto out_features =
+            m.host().linear_slice(target_points(m.host(), dims, l, "q").front()).linear->out_features;
+        std::vector<torch::Tensor> as;
+        std::int64_t rank = 0;
+        for (const auto& p : parts) {
+          as.push_back(p.lora->lora_A);
+          rank += p.lora->lora_A.size(0);
+        }
+        auto b = torch::zeros({out_features, rank}, parts.front().lora->lora_B.options());
+        std::int64_t column = 0;
+        for (const auto& p : parts) {
+          const auto& pb = p.lora->lora_B;
+          b.narrow(0, p.offset, pb.size(0)).narrow(1, column, pb.size(1)).copy_(pb * p.lora->scaling());
+          column += pb.size(1);
+        }
+        modules.push_back(module);
+        ranks.push_back(rank);
+        alphas.push_back(*rslora.rbegin() ? std::sqrt(static_cast<double>(rank)) : static_cast<double>(rank));
+        tensors.emplace_back(prefix + module + ".lora_A.weight", torch::cat(as, 0));
+        tensors.emplace_back(prefix + module + ".lora_B.weight", b);
       }
     }
     if (std::set<double>(dropouts.begin(), dropouts.end()).size() > 1)
@@ -146,13 +217,10 @@ void export_hf(PeftModel& m, const std::vector<nlohmann::json>& layers, const Pe
     const auto alpha = most_common(alphas);
     nlohmann::ordered_json rank_pattern = nlohmann::ordered_json::object(),
                            alpha_pattern = nlohmann::ordered_json::object();
-    std::size_t k = 0;
-    for (const auto& [layer, suffixes] : modules)
-      for (const auto& s : suffixes) {
-        if (ranks[k] != r) rank_pattern[escape(layer_module(layer, s))] = ranks[k];
-        if (alphas[k] != alpha) alpha_pattern[escape(layer_module(layer, s))] = alphas[k];
-        ++k;
-      }
+    for (std::size_t k = 0; k < modules.size(); ++k) {
+      if (ranks[k] != r) rank_pattern[escape(modules[k])] = ranks[k];
+      if (alphas[k] != alpha) alpha_pattern[escape(modules[k])] = alphas[k];
+    }
     j["peft_type"] = "LORA";
     j["r"] = r;
     j["lora_alpha"] = alpha;
@@ -164,29 +232,43 @@ void export_hf(PeftModel& m, const std::vector<nlohmann::json>& layers, const Pe
     j["init_lora_weights"] =
         *inits.begin() == "gaussian" ? nlohmann::ordered_json("gaussian") : nlohmann::ordered_json(true);
     j["bias"] = "none";
+    if (fused_qkv(dims)) j["fan_in_fan_out"] = true;  // GPT-2's Conv1D weights are [in, out]
   } else if (method == "ia3") {
-    std::map<std::int64_t, std::vector<std::string>> all, ff;
+    std::vector<std::string> all, ff;
     for (std::size_t i = 0; i < layers.size(); ++i) {
       if (!layers[i].contains("ia3")) continue;
       const auto l = static_cast<std::int64_t>(i);
       for (const auto& t : layers[i]["ia3"].at("targets")) {
-        const std::string target = t;
-        const std::string suffix = target == "ffn" ? "output.dense" : hf_suffix().at(target);
-        all[l].push_back(suffix);
-        if (target == "ffn") ff[l].push_back(suffix);
-        auto lin = m.base()->linear(point(l, target == "ffn" ? "ffn.out" : linear_point(target)));
-        for (const auto& [name, a] : lin->augments())
-          if (auto ia3 = std::dynamic_pointer_cast<Ia3Augment>(a))
-            // HF PEFT: [out, 1] on outputs, [1, in] on feed-forward inputs.
-            tensors.emplace_back(prefix + layer_module(l, suffix) + ".ia3_l",
-                                 target == "ffn" ? ia3->ia3_l.view({1, -1}) : ia3->ia3_l.view({-1, 1}));
+        const std::string target = t == "ffn" ? "ffn.out" : t.get<std::string>();
+        const auto points = target_points(m.host(), dims, l, target);
+        const auto hf = hf_linear_modules(dims, l, target);
+        for (std::size_t k = 0; k < points.size(); ++k) {
+          const auto slice = m.host().linear_slice(points[k]);
+          if (!slice.whole())
+            cannot("hf-peft", "IA3 on " + target + " of GPT-2",
+                   "HF PEFT scales the whole fused c_attn (q, k and v together)");
+          all.push_back(hf[k]);
+          if (target == "ffn.out") ff.push_back(hf[k]);
+          for (const auto& [name, a] : slice.linear->augments())
+            if (auto ia3 = std::dynamic_pointer_cast<Ia3Augment>(a))
+              // HF PEFT: [out, 1] on outputs, [1, in] on feed-forward inputs.
+              tensors.emplace_back(prefix + hf[k] + ".ia3_l",
+                                   target == "ffn.out" ? ia3->ia3_l.view({1, -1}) : ia3->ia3_l.view({-1, 1}));
+        }
       }
     }
     j["peft_type"] = "IA3";
     j["target_modules"] = module_regex(all);
     j["feedforward_modules"] =
         ff.empty() ? nlohmann::ordered_json::array() : nlohmann::ordered_json(module_regex(ff));
+    if (fused_qkv(dims)) j["fan_in_fan_out"] = true;
   } else if (method == "prefix") {
+    if (dims.family == "t5")
+      cannot("hf-peft", "a T5 prefix",
+             "HF PEFT's encoder-decoder prefix layout is not written yet (--format native)");
+    if (key_value_width(dims) != dims.hidden)
+      cannot("hf-peft", "a prefix with grouped-query attention",
+             "HF PEFT's past_key_values width for key/value heads is not written yet (--format native)");
     std::set<std::int64_t> lengths;
     for (std::size_t i = 0; i < layers.size(); ++i) {
       if (!layers[i].contains("prefix"))
@@ -202,7 +284,8 @@ void export_hf(PeftModel& m, const std::vector<nlohmann::json>& layers, const Pe
     std::vector<torch::Tensor> blocks;
     torch::NoGradGuard g;
     for (std::size_t i = 0; i < layers.size(); ++i) {
-      auto p = std::dynamic_pointer_cast<LayerPrefix>(m.base()->encoder->at(i)->attention->self->prefix());
+      auto p = std::dynamic_pointer_cast<LayerPrefix>(
+          m.host().prefix(m.host().layer_point(static_cast<std::int64_t>(i), "attn")));
       auto [k, v] = p->table();
       blocks.push_back(k);
       blocks.push_back(v);
@@ -210,28 +293,33 @@ void export_hf(PeftModel& m, const std::vector<nlohmann::json>& layers, const Pe
     tensors.emplace_back("prompt_embeddings", torch::cat(blocks, 1));
     j["peft_type"] = "PREFIX_TUNING";
     j["num_virtual_tokens"] = *lengths.begin();
-    j["token_dim"] = cfg.hidden_size;
-    j["num_layers"] = cfg.num_layers;
-    j["num_attention_heads"] = cfg.num_heads;
-    j["encoder_hidden_size"] = cfg.hidden_size;
+    j["token_dim"] = dims.hidden;
+    j["num_layers"] = dims.layers;
+    j["num_attention_heads"] = dims.heads;
+    j["encoder_hidden_size"] = dims.hidden;
     j["prefix_projection"] = false;
     j["num_transformer_submodules"] = 1;
-    log::warn(
-        "hf-peft prefix: HF PEFT shifts BERT/RoBERTa positions by {} (the prefix length); autopeft does "
-        "not, so outputs there differ slightly from ours",
-        *lengths.begin());
+    if (!is_causal(dims))
+      log::warn(
+          "hf-peft prefix: HF PEFT shifts BERT/RoBERTa positions by {} (the prefix length); autopeft does "
+          "not, so outputs there differ slightly from ours",
+          *lengths.begin());
   } else if (method == "prompt_tuning" || method == "p_tuning") {
+    if (dims.family == "t5")
+      cannot("hf-peft", "a T5 prompt",
+             "HF PEFT's encoder-decoder prompt (two transformer submodules) is not written yet (--format "
+             "native)");
     const auto& o = model_level[method];
-    auto prompt = std::dynamic_pointer_cast<PromptEmbedding>(m.base()->embedding_hook());
+    auto prompt = std::dynamic_pointer_cast<PromptEmbedding>(m.host().embedding_hook());
     torch::NoGradGuard g;
     // HF PEFT saves the prompt vectors themselves (for P-tuning: its encoder's output).
     tensors.emplace_back("prompt_embeddings", prompt->table().detach().clone());
     j["peft_type"] = method == "prompt_tuning" ? "PROMPT_TUNING" : "P_TUNING";
     j["num_virtual_tokens"] = o.at("length");
-    j["token_dim"] = cfg.hidden_size;
+    j["token_dim"] = dims.hidden;
     j["num_transformer_submodules"] = 1;
-    j["num_attention_heads"] = cfg.num_heads;
-    j["num_layers"] = cfg.num_layers;
+    j["num_attention_heads"] = dims.heads;
+    j["num_layers"] = dims.layers;
     if (method == "prompt_tuning") {
       j["prompt_tuning_init"] = "RANDOM";
     } else {
@@ -473,11 +561,11 @@ void export_adapters(PeftModel& m, const std::vector<nlohmann::json>& layers, co
 void export_peft(PeftModel& model, const PeftConfig& config, ExportFormat format, const ExportInfo& info,
                  const std::string& out_dir) {
   // Everything is checked and gathered before anything is written: a refused export writes nothing.
-  if (format != ExportFormat::native && !model.is_encoder())
+  if (format == ExportFormat::adapters && !model.is_encoder())
     throw_user_error(
-        std::string("--format ") + (format == ExportFormat::hf_peft ? "hf-peft" : "adapters"),
-        "writing GPT-2 / Llama / T5 configurations for Hugging Face PEFT or AdapterHub is not implemented "
-        "yet; --format native writes them");
+        "--format adapters",
+        "writing GPT-2 / Llama / T5 configurations for AdapterHub is not implemented yet; --format "
+        "native and hf-peft write them");
   const fs::path out(out_dir);
   const fs::path staging = out.string() + ".partial";
   remove_tree(staging.string());

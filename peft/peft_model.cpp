@@ -36,15 +36,22 @@ struct InstallContext {
   std::string point(std::int64_t layer, const std::string& suffix) const {
     return host.layer_point(layer, suffix);
   }
-  // The linear points of a LoRA / IA3 target: an attention projection is the cross-attention's
-  // too on a layer that has one (T5's decoder).
   std::vector<std::string> target_points(std::int64_t layer, const std::string& target) const {
-    if (target.rfind("ffn", 0) == 0) return {point(layer, target)};
-    std::vector<std::string> out = {point(layer, "attn." + target)};
-    if (at_layer(dims, layer).cross_attention) out.push_back(point(layer, "cross." + target));
-    return out;
+    return peft::target_points(host, dims, layer, target);
   }
 };
+
+}  // namespace
+
+std::vector<std::string> target_points(const model::PeftHost& host, const ModelDims& dims, std::int64_t layer,
+                                       const std::string& target) {
+  if (target.rfind("ffn", 0) == 0) return {host.layer_point(layer, target)};
+  std::vector<std::string> out = {host.layer_point(layer, "attn." + target)};
+  if (at_layer(dims, layer).cross_attention) out.push_back(host.layer_point(layer, "cross." + target));
+  return out;
+}
+
+namespace {
 
 // Adds an augment to the linear point `name`: on a projection of a fused layer (GPT-2's c_attn)
 // it acts on those rows and is named after the projection ("lora_q").

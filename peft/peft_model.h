@@ -67,6 +67,12 @@ class PeftModel {
   std::vector<nlohmann::json> layers_;
 };
 
+// The linear points a LoRA / IA3 target occupies on `layer`: its projection and, on a layer with
+// cross-attention (T5's decoder), the cross-attention's too; hf_linear_modules() (peft/spec/
+// hf_modules.h) names their Hugging Face modules in the same order.
+std::vector<std::string> target_points(const model::PeftHost& host, const ModelDims& dims, std::int64_t layer,
+                                       const std::string& target);
+
 // The torch-side method names (tests compare them with the spec registry's).
 std::vector<std::string> installed_method_names();
 

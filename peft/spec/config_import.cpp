@@ -7,23 +7,12 @@
 #include "core/errors.h"
 #include "core/logging.h"
 #include "peft/spec/config_format.h"
+#include "peft/spec/hf_modules.h"
 #include "peft/spec/presets.h"
 
 namespace autopeft::peft {
 
 namespace {
-
-// Our linear targets and the Hugging Face module path below "encoder.layer.<i>." of each.
-const std::vector<std::pair<std::string, std::string>>& hf_linear_modules() {
-  static const std::vector<std::pair<std::string, std::string>> m = {
-      {"q", "attention.self.query"},   {"k", "attention.self.key"},      {"v", "attention.self.value"},
-      {"o", "attention.output.dense"}, {"ffn.in", "intermediate.dense"}, {"ffn.out", "output.dense"}};
-  return m;
-}
-
-std::string hf_module_name(std::int64_t layer, const std::string& suffix) {
-  return "encoder.layer." + std::to_string(layer) + "." + suffix;
-}
 
 // HF PEFT's target matching: a list matches by suffix (name == t or ends with "." + t), a
 // string by full regex match. Names are tried with and without the task model's prefix.
@@ -42,6 +31,28 @@ bool hf_target_matches(const nlohmann::json& targets, const std::string& name, c
       return true;
   }
   return false;
+}
+
+// The module of `target` on `layer` that HF PEFT's target_modules selects ("" when none). GPT-2's
+// fused c_attn holds q, k and v: a LoRA on it is one low-rank update of all three rows, which
+// separate q, k, v LoRAs cannot express. A T5 decoder layer's attention target names two modules
+// (self- and cross-attention), which we adapt together: selecting one of them alone is refused.
+std::string matched_module(const nlohmann::json& targets, const ModelDims& dims, std::int64_t layer,
+                           const std::string& target, const std::string& prefix, const std::string& source) {
+  const auto modules = hf_linear_modules(dims, layer, target);
+  std::vector<std::string> in, out;
+  for (const auto& m : modules) (hf_target_matches(targets, m, prefix) ? in : out).push_back(m);
+  if (in.empty()) return {};
+  if (!out.empty())
+    throw_user_error(source + ": target_modules", "selects " + in.front() + " without " + out.front() +
+                                                      ": our " + target + " target adapts both");
+  if (fused_qkv(dims) && (target == "q" || target == "k" || target == "v"))
+    throw_user_error(source + ": target_modules",
+                     modules.front() +
+                         " is GPT-2's fused q/k/v projection: a LoRA or IA3 on all of it is "
+                         "not expressible as ours (separate q, k, v); write the configuration "
+                         "as our PeftConfig with targets q, k, v");
+  return modules.front();
 }
 
 void set_module(nlohmann::json& layers, std::int64_t layer, const std::string& method, nlohmann::json options,
@@ -80,7 +91,7 @@ std::set<std::int64_t> layer_set(const nlohmann::json& value, const std::string&
 // ------------------------------------------------------------------------------------------
 PeftConfig from_hf_peft(const nlohmann::json& c, const std::string& source, const ModelDims& dims) {
   const auto type = c.value("peft_type", std::string());
-  const std::string prefix = dims.family + ".";
+  const std::string prefix = hf_task_prefix(dims);
   auto cfg = empty_config();
   cfg["name"] = "hf-peft-" + type;
   std::set<std::int64_t> layers;
@@ -127,9 +138,9 @@ PeftConfig from_hf_peft(const nlohmann::json& c, const std::string& source, cons
                           {"targets", nlohmann::json::array()},
                           {"r_per_target", nlohmann::json::object()},
                           {"alpha_per_target", nlohmann::json::object()}};
-      for (const auto& [target, suffix] : hf_linear_modules()) {
-        const auto module = hf_module_name(layer, suffix);
-        if (!hf_target_matches(c["target_modules"], module, prefix)) continue;
+      for (const auto& target : linear_targets(dims)) {
+        const auto module = matched_module(c["target_modules"], dims, layer, target, prefix, source);
+        if (module.empty()) continue;
         o["targets"].push_back(target);
         if (auto v = pattern_value("rank_pattern", module); !v.is_null()) o["r_per_target"][target] = v;
         if (auto v = pattern_value("alpha_pattern", module); !v.is_null()) o["alpha_per_target"][target] = v;
@@ -145,8 +156,8 @@ PeftConfig from_hf_peft(const nlohmann::json& c, const std::string& source, cons
         for (auto it = c[key].begin(); it != c[key].end(); ++it) {
           bool matched = false;
           for (auto layer : layers)
-            for (const auto& [t, suffix] : hf_linear_modules()) {
-              const auto module = hf_module_name(layer, suffix);
+            for (const auto& t : linear_targets(dims)) {
+              const auto module = hf_linear_modules(dims, layer, t).front();
               const std::string k = it.key();
               const bool anchored = !k.empty() && k[0] == '^';
               const std::regex re(anchored ? k.substr(1) + "$" : "(.*\\.)?(" + k + ")$");
@@ -161,9 +172,9 @@ PeftConfig from_hf_peft(const nlohmann::json& c, const std::string& source, cons
     const auto ff = c.value("feedforward_modules", nlohmann::json::array());
     for (auto layer : layers) {
       nlohmann::json targets = nlohmann::json::array();
-      for (const auto& [target, suffix] : hf_linear_modules()) {
-        const auto module = hf_module_name(layer, suffix);
-        if (!hf_target_matches(c["target_modules"], module, prefix)) continue;
+      for (const auto& target : linear_targets(dims)) {
+        const auto module = matched_module(c["target_modules"], dims, layer, target, prefix, source);
+        if (module.empty()) continue;
         const bool is_ff = !ff.is_null() && !ff.empty() && hf_target_matches(ff, module, prefix);
         if ((target == "k" || target == "v") && !is_ff) {
           targets.push_back(target);

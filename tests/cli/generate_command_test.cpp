@@ -118,8 +118,12 @@ TEST(GenerateCommandTest, PeftCountAndNativeExportWorkOnALlamaFolder) {
   EXPECT_EQ(model::load_safetensors(out + "/peft_weights.safetensors").size(), 3u * 2 + 2);
   r = run_command(exe() + " peft export --model '" + dir + "' --config '" + cfg +
                   "' --format hf-peft --out '" + out + "-hf'");
+  EXPECT_EQ(r.exit_code, 1);  // LoRA and a prefix: two HF PEFT adapters
+  EXPECT_NE(r.err.find("one method"), std::string::npos) << r.err;
+  r = run_command(exe() + " peft export --model '" + dir + "' --config '" + cfg +
+                  "' --format adapters --out '" + out + "-ah'");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("--format native"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("AdapterHub"), std::string::npos) << r.err;
 }
 
 // `model generate --peft DIR` applies a native export (here LoRA on every layer and a prompt,
@@ -224,8 +228,8 @@ TEST(GenerateCommandTest, T5RunGivesTheDecodersLogitsAndGenerateMatchesTheLibrar
 
 // `autopeft train` on a causal-lm task (prompt -> completion, JSON Lines) with a GPT-2 folder:
 // the summary line scores greedy generations, counts as `peft count` does, and the export writes
-// the native format and names the formats that cannot hold a GPT-2 adapter yet.
-TEST(GenerateCommandTest, TrainRunsACausalLmTaskAndExportsTheNativeFormat) {
+// the native and HF PEFT formats and names the one that cannot hold a GPT-2 adapter yet.
+TEST(GenerateCommandTest, TrainRunsACausalLmTaskAndExports) {
   TempDir tmp;
   const auto dir = (tmp / "gpt2").string();
   testing::write_tiny_gpt2(dir);
@@ -268,7 +272,9 @@ TEST(GenerateCommandTest, TrainRunsACausalLmTaskAndExportsTheNativeFormat) {
   EXPECT_EQ(j["trainable"], c["trainable"]);
   EXPECT_EQ(j["stored"], c["stored"]);
   EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(out) / "seed-0" / "native"));
-  EXPECT_TRUE(j["skipped_formats"].contains("hf-peft")) << j.dump();
+  EXPECT_TRUE(
+      std::filesystem::exists(std::filesystem::path(out) / "seed-0" / "hf-peft" / "adapter_config.json"));
+  EXPECT_TRUE(j["skipped_formats"].contains("adapters")) << j.dump();
   // The exported adapter loads into `model generate`.
   r = run_command(exe() + " model generate '" + dir + "' --text 'a b =' --max-new-tokens 3 --peft '" + out +
                   "/seed-0/native'");
@@ -287,6 +293,15 @@ TEST(GenerateCommandTest, TrainRunsACausalLmTaskAndExportsTheNativeFormat) {
   const auto trials = nlohmann::json::parse(r.out);
   ASSERT_EQ(trials.size(), 3u);
   for (const auto& t : trials) EXPECT_EQ(t["state"], "complete") << t.dump();
+  // The best trial's configuration exports for full training on the same folder.
+  const auto picked = (tmp / "picked").string();
+  r = run_command(exe() + " study export --db '" + db + "' --pick best --format native --out '" + picked +
+                  "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(picked) / "trial.json"));
+  r = run_command(exe() + " model generate '" + dir + "' --text 'a b =' --max-new-tokens 2 --peft '" +
+                  picked + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 }  // namespace

@@ -6,15 +6,22 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/errors.h"
 #include "model/causal_lm.h"
 #include "model/t5.h"
+#include "model/tensor_io.h"
+#include "peft/export.h"
 #include "peft/modules/adapters.h"
 #include "peft/modules/lora.h"
 #include "peft/peft_model.h"
+#include "peft/spec/config_import.h"
+#include "peft/spec/hf_modules.h"
+#include "peft/spec/methods/lora_spec.h"
 #include "peft/spec/peft_config.h"
 #include "tests/support/torch_support.h"
 
@@ -471,6 +478,127 @@ TEST_F(DecoderPeftTest, ConfigsThatDoNotFitTheBackboneAreRefusedByName) {
                                                         {"layers", {{"3", {{"lora", {{"r", 2}}}}}}}},
                                                        "c")}),
                UserError);
+}
+
+// ---- Hugging Face PEFT export and import on the generative families -------------------------
+
+std::shared_ptr<model::PeftHost> random_host(const std::string& family) {
+  if (family == "t5" || family == "t5_gated") return random_t5(family);
+  return random_lm(family);
+}
+
+ModelDims dims_of_host(const std::string& family, model::PeftHost& host) {
+  if (family == "t5" || family == "t5_gated")
+    return dims_of(dynamic_cast<model::T5ModelImpl&>(host).config());
+  return dims_of(dynamic_cast<model::CausalLmImpl&>(host).config());
+}
+
+// The torch-free module table the importer uses names what the built models call their modules.
+TEST(HfModulesTest, TheTableNamesTheModelsOwnModules) {
+  for (const std::string family : {"gpt2", "llama", "t5", "t5_gated"}) {
+    auto host = random_host(family);
+    const auto dims = dims_of_host(family, *host);
+    std::map<std::string, std::string> hf;
+    for (const auto& p : host->injection_points()) hf[p.name] = p.hf_module;
+    for (std::int64_t l = 0; l < dims.layers; ++l)
+      for (const auto& t : linear_targets(dims)) {
+        std::vector<std::string> from_model;
+        for (const auto& p : target_points(*host, dims, l, t)) from_model.push_back(hf.at(p));
+        EXPECT_EQ(hf_linear_modules(dims, l, t), from_model) << family << " layer " << l << " " << t;
+      }
+  }
+}
+
+// Llama and T5: a LoRA export loads back as the same configuration, and its tensors are ours
+// under HF PEFT's keys (T5: a decoder layer's q adapts both attentions, so both modules appear).
+TEST(HfPeftExportTest, LoraOnLlamaAndT5RoundTripsThroughTheImporter) {
+  TempDir tmp;
+  for (const std::string family : {"llama", "t5_gated"}) {
+    auto host = random_host(family);
+    const auto dims = dims_of_host(family, *host);
+    const auto config = PeftConfig::from_json(
+        {{"autopeft_peft_config", 1},
+         {"all_layers", {{"lora", {{"r", 4}, {"alpha", 8}, {"targets", {"q", "v", "ffn.gate", "ffn.out"}}}}}},
+         {"layers", {{"2", {{"lora", {{"r", 2}, {"alpha", 8}, {"targets", {"q", "v"}}}}}}}}},
+        family);
+    PeftModel pm(host, dims, config);
+    torch::NoGradGuard g;
+    for (auto& p : pm.parameters()) p.normal_();
+    const auto out = tmp / family;
+    ExportInfo info;
+    info.task_type = family == "llama" ? "CAUSAL_LM" : "SEQ_2_SEQ_LM";
+    export_peft(pm, config, ExportFormat::hf_peft, info, out.string());
+    const auto imported = import_config_file((out / "adapter_config.json").string(), dims);
+    PeftModel again(random_host(family), dims, imported);
+    // The same modules with the same effective ranks and alphas (the import may say a rank through
+    // r_per_target where the original said r).
+    ASSERT_EQ(again.layers().size(), pm.layers().size());
+    for (std::size_t l = 0; l < pm.layers().size(); ++l) {
+      const auto &x = pm.layers()[l].at("lora"), &y = again.layers()[l].at("lora");
+      EXPECT_EQ(x.at("targets"), y.at("targets")) << family << " layer " << l;
+      for (const auto& t : x.at("targets")) {
+        EXPECT_EQ(methods::lora_rank(x, t), methods::lora_rank(y, t)) << family << " layer " << l << " " << t;
+        EXPECT_EQ(methods::lora_alpha(x, t), methods::lora_alpha(y, t))
+            << family << " layer " << l << " " << t;
+      }
+      for (const char* k : {"dropout", "use_rslora", "init"}) EXPECT_EQ(x.at(k), y.at(k)) << k;
+    }
+    const auto tensors = model::load_safetensors((out / "adapter_model.safetensors").string());
+    const auto module = hf_linear_modules(dims, 2, "q");  // T5: layer 2 is the decoder's first
+    for (std::size_t k = 0; k < module.size(); ++k) {
+      const auto slice = host->linear_slice(target_points(*host, dims, 2, "q")[k]);
+      const auto& [name, a] = slice.linear->augments().front();
+      EXPECT_TRUE(torch::equal(tensors.at("base_model.model." + module[k] + ".lora_B.weight"),
+                               std::dynamic_pointer_cast<LoraAugment>(a)->lora_B))
+          << module[k];
+    }
+    // Llama: 4 modules on layers 0 and 1, 2 on layer 2. T5: 4 per encoder layer, 6 on decoder
+    // layers 3 and 4 (q and v twice), 4 on layer 2. Two tensors each.
+    EXPECT_EQ(tensors.size(), family == "llama" ? 2u * (4 + 4 + 2) : 2u * (4 + 4 + 4 + 6 + 6)) << family;
+  }
+}
+
+// GPT-2: q and v LoRAs on rows of the fused c_attn become one c_attn LoRA whose product (with HF's
+// scaling, alpha / r) is the sum of ours on their rows.
+TEST(HfPeftExportTest, Gpt2QkvLorasBecomeOneBlockLoraOnCAttn) {
+  TempDir tmp;
+  auto host = random_host("gpt2");
+  const auto dims = dims_of_host("gpt2", *host);
+  const auto config = PeftConfig::from_json(
+      {{"autopeft_peft_config", 1},
+       {"all_layers",
+        {{"lora", {{"r", 4}, {"alpha", 6}, {"targets", {"q", "v", "o"}}, {"r_per_target", {{"v", 2}}}}}}}},
+      "gpt2");
+  PeftModel pm(host, dims, config);
+  torch::NoGradGuard g;
+  for (auto& p : pm.parameters()) p.normal_();
+  export_peft(pm, config, ExportFormat::hf_peft, {}, (tmp / "gpt2").string());
+  const auto j = nlohmann::json::parse(std::ifstream((tmp / "gpt2" / "adapter_config.json").string()));
+  EXPECT_EQ(j["fan_in_fan_out"], true);
+  const auto tensors = model::load_safetensors((tmp / "gpt2" / "adapter_model.safetensors").string());
+  const std::string key = "base_model.model.transformer.h.1.attn.c_attn";
+  const auto A = tensors.at(key + ".lora_A.weight"), B = tensors.at(key + ".lora_B.weight");
+  ASSERT_EQ(A.size(0), 6);  // rank 4 + 2
+  const double rank = 6;
+  const double alpha =
+      j.contains("alpha_pattern") && j["alpha_pattern"].contains("transformer\\.h\\.1\\.attn\\.c_attn")
+          ? j["alpha_pattern"]["transformer\\.h\\.1\\.attn\\.c_attn"].get<double>()
+          : j["lora_alpha"].get<double>();
+  const auto hf_delta = torch::matmul(B, A) * (alpha / rank);  // [3H, H]
+  auto expected = torch::zeros({3 * 32, 32});
+  for (const auto& [t, offset] : std::vector<std::pair<std::string, std::int64_t>>{{"q", 0}, {"v", 64}}) {
+    const auto r = t == "q" ? 4.0 : 2.0;
+    const auto slice = host->linear_slice(host->layer_point(1, "attn." + t));
+    for (const auto& [name, a] : slice.linear->augments())
+      if (name == "lora_" + t) {
+        auto lora = std::dynamic_pointer_cast<LoraAugment>(a);
+        expected.narrow(0, offset, 32).copy_(torch::matmul(lora->lora_B, lora->lora_A) * (6.0 / r));
+      }
+  }
+  EXPECT_TENSOR_NEAR(hf_delta, expected, 1e-5);
+  EXPECT_TRUE(tensors.count("base_model.model.transformer.h.1.attn.c_proj.lora_A.weight"));
+  // The importer refuses HF's c_attn LoRA: one update of q, k and v together is not ours.
+  EXPECT_THROW(import_config_file((tmp / "gpt2" / "adapter_config.json").string(), dims), UserError);
 }
 
 }  // namespace
