@@ -17,10 +17,27 @@ torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& weight, doub
   return weight * h.to(x.scalar_type());
 }
 
-torch::Tensor apply_rotary(const torch::Tensor& x, const torch::Tensor& positions, double theta) {
-  const auto D = x.size(-1);
-  auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(x.device());
-  const auto inv_freq = torch::pow(theta, -torch::arange(0, D, 2, opts) / static_cast<double>(D));  // [D/2]
+torch::Tensor rope_inverse_frequencies(std::int64_t head_dim, double theta, const RopeScaling& scaling) {
+  const auto D = static_cast<double>(head_dim);
+  auto inv_freq = torch::pow(theta, -torch::arange(0, head_dim, 2, torch::kFloat64) / D);
+  if (scaling.type == "linear") inv_freq = inv_freq / scaling.factor;
+  if (scaling.type == "llama3") {
+    const double original = static_cast<double>(scaling.original_max_positions);
+    const double low_wavelength = original / scaling.low_freq_factor;
+    const double high_wavelength = original / scaling.high_freq_factor;
+    const auto wavelength = 2 * M_PI / inv_freq;
+    const auto low = torch::where(wavelength > low_wavelength, inv_freq / scaling.factor, inv_freq);
+    const auto smooth = (original / wavelength - scaling.low_freq_factor) /
+                        (scaling.high_freq_factor - scaling.low_freq_factor);
+    const auto blended = (1 - smooth) * low / scaling.factor + smooth * low;
+    const auto medium = wavelength.ge(high_wavelength).logical_and(wavelength.le(low_wavelength));
+    inv_freq = torch::where(medium, blended, low);
+  }
+  return inv_freq.to(torch::kFloat32);
+}
+
+torch::Tensor apply_rotary(const torch::Tensor& x, const torch::Tensor& positions,
+                           const torch::Tensor& inv_freq) {
   const auto angles = positions.to(torch::kFloat32).unsqueeze(-1) * inv_freq;  // [B, S, D/2]
   const auto emb = torch::cat({angles, angles}, -1).unsqueeze(1);              // [B, 1, S, D]
   const auto cos = emb.cos().to(x.scalar_type()), sin = emb.sin().to(x.scalar_type());
@@ -52,8 +69,15 @@ class LlamaAttentionImpl : public torch::nn::Module {
     auto q = q_proj->forward(x).view({B, S, c_.num_heads, D}).transpose(1, 2);
     auto k = k_proj->forward(x).view({B, S, c_.num_kv_heads, D}).transpose(1, 2);
     auto v = v_proj->forward(x).view({B, S, c_.num_kv_heads, D}).transpose(1, 2);
-    q = apply_rotary(q, positions, c_.rope_theta);
-    k = apply_rotary(k, positions, c_.rope_theta);
+    // The frequencies are computed once, kept as numbers (a tensor made under inference mode could
+    // not enter a training step later).
+    if (inv_freq_.empty()) {
+      const auto f = rope_inverse_frequencies(c_.head_dim, c_.rope_theta, c_.rope_scaling).contiguous();
+      inv_freq_.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
+    }
+    const auto inv_freq = torch::tensor(inv_freq_, torch::kFloat32).to(x.device());
+    q = apply_rotary(q, positions, inv_freq);
+    k = apply_rotary(k, positions, inv_freq);
     if (cache) std::tie(k, v) = cache->append(static_cast<std::size_t>(layer_), k, v);
     auto b = bias;
     prepend_prefix(hooks.prefix, x, k, v, b);  // keys not rotated: they have no position
@@ -66,6 +90,7 @@ class LlamaAttentionImpl : public torch::nn::Module {
  private:
   DecoderConfig c_;
   std::int64_t layer_;
+  std::vector<float> inv_freq_;
 };
 TORCH_MODULE(LlamaAttention);
 

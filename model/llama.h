@@ -31,8 +31,16 @@ class RmsNormImpl : public torch::nn::Module {
 };
 TORCH_MODULE(RmsNorm);
 
+// The rotary inverse frequencies [D/2] (float32): theta^(-2i/D), scaled as `scaling` says
+// (transformers' rope utilities: "linear" and "llama3").
+torch::Tensor rope_inverse_frequencies(std::int64_t head_dim, double theta, const RopeScaling& scaling = {});
+
 // Rotary embedding of x [B, heads, S, D] at positions [B, S]: x cos + rotate_half(x) sin with
-// angles position * theta^(-2i/D) for i < D/2, repeated for both halves.
-torch::Tensor apply_rotary(const torch::Tensor& x, const torch::Tensor& positions, double theta);
+// angles position * inv_freq[i] for i < D/2, repeated for both halves.
+torch::Tensor apply_rotary(const torch::Tensor& x, const torch::Tensor& positions,
+                           const torch::Tensor& inv_freq);
+inline torch::Tensor apply_rotary(const torch::Tensor& x, const torch::Tensor& positions, double theta) {
+  return apply_rotary(x, positions, rope_inverse_frequencies(x.size(-1), theta).to(x.device()));
+}
 
 }  // namespace autopeft::model

@@ -65,7 +65,7 @@ class T5AttentionImpl : public torch::nn::Module {
   // filled once (cross).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& memory, const torch::Tensor& bias,
                         KvCache* cache, std::size_t layer, bool training) {
-    const auto B = x.size(0), S = x.size(1), H = c_.num_heads, Dk = c_.d_kv;
+    const auto B = x.size(0), H = c_.num_heads, Dk = c_.d_kv;
     auto heads = [&](const torch::Tensor& t) { return t.view({B, -1, H, Dk}).transpose(1, 2); };
     auto qh = heads(q->forward(x));
     torch::Tensor kh, vh;

@@ -68,6 +68,40 @@ std::string model_type_of(const std::string& dir_or_file) {
              : std::string();
 }
 
+namespace {
+
+RopeScaling rope_scaling_of(const nlohmann::json& j, const std::string& where) {
+  if (!j.is_object()) throw_user_error(where, "must be an object, got " + j.dump());
+  RopeScaling r;
+  const auto type_key = j.contains("rope_type") ? "rope_type" : "type";
+  if (j.contains(type_key)) {
+    if (!j[type_key].is_string()) throw_user_error(where + "." + type_key, "must be a string");
+    r.type = j[type_key].get<std::string>();
+  }
+  if (r.type == "default") return r;
+  if (r.type != "linear" && r.type != "llama3")
+    throw_user_error(where + "." + type_key,
+                     "'" + r.type +
+                         "' is not supported (default, linear and llama3 are; dynamic, "
+                         "yarn and longrope are not implemented)");
+  const auto number = [&](const char* key) {
+    if (!j.contains(key) || !j[key].is_number() || !(j[key].get<double>() > 0))
+      throw_user_error(where + "." + key, "a positive number is required for rope_type " + r.type);
+    return j[key].get<double>();
+  };
+  r.factor = number("factor");
+  if (r.type == "llama3") {
+    r.low_freq_factor = number("low_freq_factor");
+    r.high_freq_factor = number("high_freq_factor");
+    if (!(r.high_freq_factor > r.low_freq_factor))
+      throw_user_error(where + ".high_freq_factor", "must be greater than low_freq_factor");
+    r.original_max_positions = static_cast<std::int64_t>(number("original_max_position_embeddings"));
+  }
+  return r;
+}
+
+}  // namespace
+
 DecoderConfig parse_decoder_config(const nlohmann::json& c, const std::string& source) {
   if (!c.is_object()) throw_user_error(source, "config must be a JSON object");
   DecoderConfig cfg;
@@ -113,8 +147,7 @@ DecoderConfig parse_decoder_config(const nlohmann::json& c, const std::string& s
     cfg.rope_theta = get<double>(c, "rope_theta", source, 10000.0);
     if (!(cfg.rope_theta > 1.0)) throw_user_error(source, "rope_theta must be greater than 1");
     if (c.contains("rope_scaling") && !c["rope_scaling"].is_null())
-      throw_user_error(source, "rope_scaling " + c["rope_scaling"].dump() +
-                                   " is not supported (only unscaled rotary embeddings)");
+      cfg.rope_scaling = rope_scaling_of(c["rope_scaling"], source + ": rope_scaling");
     if (c.contains("sliding_window") && !c["sliding_window"].is_null())
       throw_user_error(source, "sliding_window attention is not supported");
     cfg.tie_word_embeddings = get<bool>(c, "tie_word_embeddings", source, false);

@@ -9,8 +9,9 @@
 //          num_attention_heads, num_key_value_heads (default: heads), head_dim (default:
 //          hidden / heads), intermediate_size, hidden_act (silu), rms_norm_eps (1e-6),
 //          rope_theta (10000), max_position_embeddings, attention_bias / mlp_bias (false),
-//          tie_word_embeddings (false). rope_scaling must be absent or null (we do not implement
-//          the scaled variants, and say so rather than run them wrongly).
+//          tie_word_embeddings (false), rope_scaling (null; "linear" and "llama3" as transformers'
+//          rope utilities compute them; "dynamic", "yarn", "longrope" are refused by name rather
+//          than run wrongly).
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
@@ -20,6 +21,17 @@
 namespace autopeft::model {
 
 enum class DecoderFamily { gpt2, llama };
+
+// Rotary-embedding frequency scaling (config.json's rope_scaling; "rope_type", or "type" in older
+// files). "linear" divides every frequency by factor (positions / factor); "llama3" (Llama 3.1+)
+// divides the low frequencies (wavelength above original_max / low_freq_factor) by factor, keeps
+// the high ones (wavelength below original_max / high_freq_factor) and blends those between.
+struct RopeScaling {
+  std::string type = "default";
+  double factor = 1.0;
+  double low_freq_factor = 1.0, high_freq_factor = 4.0;  // llama3
+  std::int64_t original_max_positions = 8192;            // llama3: original_max_position_embeddings
+};
 
 struct DecoderConfig {
   std::string model_type;  // as written in config.json
@@ -35,6 +47,7 @@ struct DecoderConfig {
   std::string activation;          // gelu_new (GPT-2), silu (Llama), ...
   double norm_eps = 1e-5;          // LayerNorm (GPT-2) or RMSNorm (Llama) epsilon
   double rope_theta = 10000.0;     // Llama only
+  RopeScaling rope_scaling;        // Llama only
   bool tie_word_embeddings = true;
   bool attention_bias = true;                    // q, k, v, o biases (GPT-2: always; Llama: attention_bias)
   bool mlp_bias = true;                          // FFN biases (GPT-2: always; Llama: mlp_bias)

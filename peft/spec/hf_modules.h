@@ -22,7 +22,8 @@ std::vector<std::string> linear_targets(const ModelDims& dims);
 //                    the cross-attention's (decoder.block.0.layer.1.EncDecAttention.q), as our
 //                    LoRA / IA3 adapt both; FFN: DenseReluDense.wi (wi_1 gated, wi_0 its gate), wo
 // UserError for a target the family does not have.
-std::vector<std::string> hf_linear_modules(const ModelDims& dims, std::int64_t layer, const std::string& target);
+std::vector<std::string> hf_linear_modules(const ModelDims& dims, std::int64_t layer,
+                                           const std::string& target);
 
 // What a task model puts before those names ("bert.", "roberta."); "" for the generative models,
 // whose HF PEFT names are the paths above.

@@ -189,6 +189,77 @@ TEST(DecoderTest, RotaryEmbeddingIsItsClosedFormAndRelative) {
   EXPECT_GT(std::abs(dot(5, 2) - dot(5, 4)), 1e-4);
 }
 
+// Llama 3's frequency scaling against transformers' formula written per frequency with branches
+// (a second formulation of rope_inverse_frequencies' tensor arithmetic); the three regimes occur.
+TEST(DecoderTest, Llama3RopeScalingFollowsThePiecewiseFormula) {
+  RopeScaling s;
+  s.type = "llama3";
+  s.factor = 8;
+  s.low_freq_factor = 1;
+  s.high_freq_factor = 4;
+  s.original_max_positions = 8192;
+  const std::int64_t D = 64;
+  const double theta = 500000;
+  const auto got = rope_inverse_frequencies(D, theta, s);
+  int regimes[3] = {0, 0, 0};
+  for (std::int64_t i = 0; i < D / 2; ++i) {
+    const double f = std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(D));
+    const double wavelength = 2 * M_PI / f;
+    double expected;
+    if (wavelength < 8192.0 / 4) {
+      expected = f, ++regimes[0];
+    } else if (wavelength > 8192.0 / 1) {
+      expected = f / 8, ++regimes[2];
+    } else {
+      const double smooth = (8192.0 / wavelength - 1) / (4 - 1);
+      expected = (1 - smooth) * f / 8 + smooth * f, ++regimes[1];
+    }
+    EXPECT_NEAR(got[i].item<double>(), expected, 1e-6 * expected) << i;
+  }
+  EXPECT_GT(regimes[0], 0);
+  EXPECT_GT(regimes[1], 0);
+  EXPECT_GT(regimes[2], 0);
+  // Linear scaling is rotation at position / factor.
+  s = RopeScaling{};
+  s.type = "linear";
+  s.factor = 4;
+  torch::manual_seed(5);
+  const auto x = torch::randn({1, 2, 6, 8});
+  const auto positions = torch::arange(6, torch::kInt64).unsqueeze(0);
+  EXPECT_TENSOR_NEAR(apply_rotary(x, positions, rope_inverse_frequencies(8, 10000, s)),
+                     apply_rotary(x, positions.to(torch::kFloat32) / 4, rope_inverse_frequencies(8, 10000)),
+                     1e-6);
+}
+
+// A rope_scaling in config.json changes every position but the first (angle 0), and names what it
+// cannot run.
+TEST(DecoderTest, RopeScalingFromConfigAndItsErrors) {
+  TempDir dir;
+  testing::write_tiny_llama(dir.path());
+  const std::vector<std::int64_t> ids = {1, 17, 3, 49, 22};
+  const auto plain = logits_of(*load_causal_lm(dir.path().string()).model, ids);
+  auto config = nlohmann::json::parse(std::ifstream(dir.path() / "config.json"));
+  config["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 3.0}};
+  std::ofstream(dir.path() / "config.json") << config.dump();
+  auto loaded = load_causal_lm(dir.path().string());
+  EXPECT_EQ(loaded.config.rope_scaling.type, "linear");
+  const auto scaled = logits_of(*loaded.model, ids);
+  EXPECT_TENSOR_NEAR(scaled[0], plain[0], 1e-6);
+  EXPECT_GT((scaled[4] - plain[4]).abs().max().item<double>(), 1e-4);
+  for (const auto& [rope, wanted] : std::vector<std::pair<nlohmann::json, std::string>>{
+           {{{"type", "dynamic"}, {"factor", 2.0}}, "rope_scaling.type"},
+           {{{"rope_type", "llama3"}, {"factor", 8.0}}, "rope_scaling.low_freq_factor"},
+           {{{"rope_type", "linear"}}, "rope_scaling.factor"}}) {
+    config["rope_scaling"] = rope;
+    try {
+      parse_decoder_config(config, "cfg.json");
+      ADD_FAILURE() << rope.dump();
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find(wanted), std::string::npos) << e.what();
+    }
+  }
+}
+
 class CacheTest : public ::testing::TestWithParam<std::string> {
  protected:
   std::shared_ptr<CausalLmImpl> load(const TempDir& dir) {
