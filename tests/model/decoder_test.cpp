@@ -445,7 +445,7 @@ TEST(DecoderLoadTest, ErrorsNameTheKeyAndTheConfigField) {
     EXPECT_NE(m.find("model.layers.0.extra.weight"), std::string::npos) << m;
   }
   auto config = nlohmann::json::parse(testing::read_file(dir / "config.json"));
-  config["rope_scaling"] = {{"type", "linear"}, {"factor", 2.0}};
+  config["rope_scaling"] = {{"type", "yarn"}, {"factor", 2.0}};  // not implemented
   EXPECT_THROW(
       {
         try {
