@@ -33,9 +33,8 @@ bool hf_target_matches(const nlohmann::json& targets, const std::string& name, c
   return false;
 }
 
-// The module of `target` on `layer` that HF PEFT's target_modules selects ("" when none). GPT-2's
-// fused c_attn holds q, k and v: a LoRA on it is one low-rank update of all three rows, which
-// separate q, k, v LoRAs cannot express. A T5 decoder layer's attention target names two modules
+// The module of `target` on `layer` that HF PEFT's target_modules selects ("" when none; GPT-2's
+// c_attn is our qkv target). A T5 decoder layer's attention target names two modules
 // (self- and cross-attention), which we adapt together: selecting one of them alone is refused.
 std::string matched_module(const nlohmann::json& targets, const ModelDims& dims, std::int64_t layer,
                            const std::string& target, const std::string& prefix, const std::string& source) {
@@ -46,12 +45,6 @@ std::string matched_module(const nlohmann::json& targets, const ModelDims& dims,
   if (!out.empty())
     throw_user_error(source + ": target_modules", "selects " + in.front() + " without " + out.front() +
                                                       ": our " + target + " target adapts both");
-  if (fused_qkv(dims) && (target == "q" || target == "k" || target == "v"))
-    throw_user_error(source + ": target_modules",
-                     modules.front() +
-                         " is GPT-2's fused q/k/v projection: a LoRA or IA3 on all of it is "
-                         "not expressible as ours (separate q, k, v); write the configuration "
-                         "as our PeftConfig with targets q, k, v");
   return modules.front();
 }
 
@@ -138,7 +131,7 @@ PeftConfig from_hf_peft(const nlohmann::json& c, const std::string& source, cons
                           {"targets", nlohmann::json::array()},
                           {"r_per_target", nlohmann::json::object()},
                           {"alpha_per_target", nlohmann::json::object()}};
-      for (const auto& target : linear_targets(dims)) {
+      for (const auto& target : hf_targets(dims)) {
         const auto module = matched_module(c["target_modules"], dims, layer, target, prefix, source);
         if (module.empty()) continue;
         o["targets"].push_back(target);
@@ -156,7 +149,7 @@ PeftConfig from_hf_peft(const nlohmann::json& c, const std::string& source, cons
         for (auto it = c[key].begin(); it != c[key].end(); ++it) {
           bool matched = false;
           for (auto layer : layers)
-            for (const auto& t : linear_targets(dims)) {
+            for (const auto& t : hf_targets(dims)) {
               const auto module = hf_linear_modules(dims, layer, t).front();
               const std::string k = it.key();
               const bool anchored = !k.empty() && k[0] == '^';
@@ -172,7 +165,7 @@ PeftConfig from_hf_peft(const nlohmann::json& c, const std::string& source, cons
     const auto ff = c.value("feedforward_modules", nlohmann::json::array());
     for (auto layer : layers) {
       nlohmann::json targets = nlohmann::json::array();
-      for (const auto& target : linear_targets(dims)) {
+      for (const auto& target : hf_targets(dims)) {
         const auto module = matched_module(c["target_modules"], dims, layer, target, prefix, source);
         if (module.empty()) continue;
         const bool is_ff = !ff.is_null() && !ff.empty() && hf_target_matches(ff, module, prefix);

@@ -6,7 +6,8 @@
 
 namespace autopeft::peft {
 
-std::vector<std::string> linear_targets(const ModelDims& dims) {
+std::vector<std::string> hf_targets(const ModelDims& dims) {
+  if (fused_qkv(dims)) return {"qkv", "o", "ffn.in", "ffn.out"};
   if (dims.gated_ffn) return {"q", "k", "v", "o", "ffn.gate", "ffn.in", "ffn.out"};
   return {"q", "k", "v", "o", "ffn.in", "ffn.out"};
 }
@@ -27,9 +28,9 @@ std::vector<std::string> hf_linear_modules(const ModelDims& dims, std::int64_t l
                                            const std::string& target) {
   const auto l = std::to_string(layer);
   if (dims.family == "gpt2") {
-    static const std::map<std::string, std::string> m = {{"q", "attn.c_attn"},   {"k", "attn.c_attn"},
-                                                         {"v", "attn.c_attn"},   {"o", "attn.c_proj"},
-                                                         {"ffn.in", "mlp.c_fc"}, {"ffn.out", "mlp.c_proj"}};
+    static const std::map<std::string, std::string> m = {
+        {"q", "attn.c_attn"}, {"k", "attn.c_attn"},   {"qkv", "attn.c_attn"},   {"v", "attn.c_attn"},
+        {"o", "attn.c_proj"}, {"ffn.in", "mlp.c_fc"}, {"ffn.out", "mlp.c_proj"}};
     return {"transformer.h." + l + "." + module_in(m, target, dims)};
   }
   if (dims.family == "llama") {

@@ -10,12 +10,13 @@
 
 namespace autopeft::peft {
 
-// The LoRA / IA3 targets this model has: q, k, v, o, (ffn.gate on gated FFNs), ffn.in, ffn.out.
-std::vector<std::string> linear_targets(const ModelDims& dims);
+// The LoRA / IA3 targets that have a Hugging Face module of their own: q, k, v, o, (ffn.gate on
+// gated FFNs), ffn.in, ffn.out; on GPT-2 qkv (c_attn) in place of q, k, v, its row slices.
+std::vector<std::string> hf_targets(const ModelDims& dims);
 
 // The module paths of `target` on `layer`, named as in the model HF PEFT wraps:
 //   BERT / RoBERTa   encoder.layer.3.attention.self.query (a task model adds "bert." / "roberta.")
-//   GPT-2            transformer.h.3.attn.c_attn (q, k and v are rows of this one fused Conv1D)
+//   GPT-2            transformer.h.3.attn.c_attn (qkv; q, k and v are row slices of it)
 //   Llama            model.layers.3.self_attn.q_proj, model.layers.3.mlp.gate_proj, ...
 //   T5               encoder.block.1.layer.0.SelfAttention.q; on a decoder layer (layers count the
 //                    encoder's first) an attention target names the self-attention's module and

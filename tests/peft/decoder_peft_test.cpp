@@ -501,7 +501,7 @@ TEST(HfModulesTest, TheTableNamesTheModelsOwnModules) {
     std::map<std::string, std::string> hf;
     for (const auto& p : host->injection_points()) hf[p.name] = p.hf_module;
     for (std::int64_t l = 0; l < dims.layers; ++l)
-      for (const auto& t : linear_targets(dims)) {
+      for (const auto& t : hf_targets(dims)) {
         std::vector<std::string> from_model;
         for (const auto& p : target_points(*host, dims, l, t)) from_model.push_back(hf.at(p));
         EXPECT_EQ(hf_linear_modules(dims, l, t), from_model) << family << " layer " << l << " " << t;
@@ -597,8 +597,30 @@ TEST(HfPeftExportTest, Gpt2QkvLorasBecomeOneBlockLoraOnCAttn) {
   }
   EXPECT_TENSOR_NEAR(hf_delta, expected, 1e-5);
   EXPECT_TRUE(tensors.count("base_model.model.transformer.h.1.attn.c_proj.lora_A.weight"));
-  // The importer refuses HF's c_attn LoRA: one update of q, k and v together is not ours.
-  EXPECT_THROW(import_config_file((tmp / "gpt2" / "adapter_config.json").string(), dims), UserError);
+  // HF's c_attn LoRA imports as our qkv target (one update of all three rows) with its rank.
+  const auto imported = import_config_file((tmp / "gpt2" / "adapter_config.json").string(), dims);
+  PeftModel again(random_host("gpt2"), dims, imported);
+  const auto& l1 = again.layers()[1].at("lora");
+  EXPECT_EQ(l1.at("targets"), nlohmann::json({"qkv", "o"}));
+  EXPECT_EQ(methods::lora_rank(l1, "qkv"), 6);
+  EXPECT_EQ(methods::lora_rank(l1, "o"), 4);
+  // Our qkv LoRA exports to c_attn as it is, and loads back the same.
+  const auto qkv = PeftConfig::from_json(
+      {{"autopeft_peft_config", 1}, {"all_layers", {{"lora", {{"r", 3}, {"targets", {"qkv"}}}}}}}, "qkv");
+  PeftModel fused(random_host("gpt2"), dims, qkv);
+  EXPECT_EQ(fused.trainable_count(), 3 * 3 * (32 + 96));
+  export_peft(fused, qkv, ExportFormat::hf_peft, {}, (tmp / "qkv").string());
+  const auto back = import_config_file((tmp / "qkv" / "adapter_config.json").string(), dims);
+  PeftModel fused_again(random_host("gpt2"), dims, back);
+  EXPECT_EQ(fused_again.layers(), fused.layers());
+  // qkv is GPT-2's: elsewhere, and beside q / k / v, it is refused.
+  auto llama = random_lm("llama");
+  EXPECT_THROW(PeftModel(llama, qkv), UserError);
+  EXPECT_THROW(PeftConfig::from_json({{"autopeft_peft_config", 1},
+                                      {"all_layers", {{"lora", {{"r", 3}, {"targets", {"qkv", "q"}}}}}}},
+                                     "both")
+                   .resolve(dims),
+               UserError);
 }
 
 }  // namespace

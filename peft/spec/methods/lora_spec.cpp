@@ -14,7 +14,9 @@ namespace autopeft::peft::methods {
 
 const std::vector<std::string>& lora_targets() {
   // ffn.gate: the gate projection of gated FFNs (Llama's gate_proj), beside ffn.in (up_proj).
-  static const std::vector<std::string> t = {"q", "k", "v", "o", "ffn.gate", "ffn.in", "ffn.out"};
+  // qkv: GPT-2's fused c_attn as one layer (one low-rank update of q, k and v together, as HF
+  // PEFT's LoRA on c_attn), where q, k and v are its row slices with a LoRA each.
+  static const std::vector<std::string> t = {"q", "k", "v", "o", "qkv", "ffn.gate", "ffn.in", "ffn.out"};
   return t;
 }
 
@@ -23,6 +25,7 @@ std::pair<std::int64_t, std::int64_t> lora_target_shape(const std::string& targe
   if (target == "ffn.out") return {d.intermediate, d.hidden};
   if (target == "k" || target == "v") return {d.hidden, key_value_width(d)};
   if (target == "o") return {query_width(d), d.hidden};
+  if (target == "qkv") return {d.hidden, query_width(d) + 2 * key_value_width(d)};
   return {d.hidden, query_width(d)};
 }
 
@@ -57,6 +60,17 @@ nlohmann::json LoraSpec::normalise(const nlohmann::json& o, const std::string& w
       std::find(n["targets"].begin(), n["targets"].end(), "ffn.gate") != n["targets"].end())
     throw_user_error(where + ".targets",
                      "ffn.gate needs a gated FFN (Llama); this " + dims.family + " has none");
+  const auto has = [&](const char* t) {
+    return std::find(n["targets"].begin(), n["targets"].end(), t) != n["targets"].end();
+  };
+  if (has("qkv")) {
+    if (dims.family != "gpt2")
+      throw_user_error(where + ".targets", "qkv is GPT-2's fused c_attn; this " + dims.family +
+                                               " has separate q, k and v projections");
+    if (has("q") || has("k") || has("v"))
+      throw_user_error(where + ".targets",
+                       "qkv already adapts the rows of q, k and v: use qkv or them, not both");
+  }
   n["use_rslora"] = option_bool(o, "use_rslora", false, where);
   n["init"] = option_choice(o, "init", "kaiming", {"kaiming", "gaussian"}, where);
   // UniPELT: the scaling becomes mean_seq(sigmoid(Linear(in, 1)(x))) (replacing alpha / r).
