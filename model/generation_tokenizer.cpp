@@ -66,6 +66,9 @@ class SentencePieceGenerationTokenizer : public GenerationTokenizer {
  public:
   SentencePieceGenerationTokenizer(const std::string& model_file, bool add_bos, bool add_eos)
       : spm_(model_file), add_bos_(add_bos), add_eos_(add_eos) {}
+  SentencePieceGenerationTokenizer(const SentencePieceSpec& spec, const std::string& source, bool add_bos,
+                                   bool add_eos)
+      : spm_(spec, source), add_bos_(add_bos), add_eos_(add_eos) {}
   std::vector<std::int64_t> encode(const std::string& text) const override {
     std::vector<std::int64_t> ids;
     if (add_bos_ && spm_.bos_id() >= 0) ids.push_back(spm_.bos_id());
@@ -113,6 +116,11 @@ std::unique_ptr<GenerationTokenizer> load_causal_lm_tokenizer(const std::string&
 std::unique_ptr<GenerationTokenizer> load_t5_tokenizer(const std::string& dir, const T5Config&) {
   // T5's vocabulary is the sentencepiece pieces, then the <extra_id_N> sentinels (never produced
   // by encode; dropped by decode) and padding up to vocab_size.
+  const auto json = fs::path(dir) / "tokenizer.json";
+  if (!fs::exists(fs::path(dir) / "spiece.model") && fs::exists(json) &&
+      tokenizer_json_model_type(json.string()) == "Unigram")  // sentencepiece runs the model it describes
+    return std::make_unique<SentencePieceGenerationTokenizer>(unigram_from_tokenizer_json(json.string()),
+                                                              json.string(), false, true);
   return std::make_unique<SentencePieceGenerationTokenizer>(sentencepiece_file(dir, "spiece.model", "T5"),
                                                             false, true);
 }

@@ -1,7 +1,10 @@
 #include "model/spm_library.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
 
@@ -132,6 +135,38 @@ SentencePieceModel::SentencePieceModel(const std::string& model_path)
   ErrorBuffer err;
   handle_ = fns_.load(model_path.c_str(), err.text, err.cap);
   if (!handle_) throw_user_error(model_path, std::string("cannot load sentencepiece model: ") + err.text);
+  fns_.special_ids(handle_, &unk_, &bos_, &eos_, &pad_);
+}
+
+namespace {
+
+// The serialised model in a private temporary file (the module loads from a path), removed when
+// done.
+struct TemporaryModelFile {
+  std::string path;
+  explicit TemporaryModelFile(const std::string& bytes, const std::string& source) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "autopeft-spm-XXXXXX").string();
+    const int fd = mkstemp(pattern.data());
+    if (fd < 0) throw_user_error(source, "cannot create a temporary sentencepiece model file");
+    path = pattern;
+    const bool ok = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+    ::close(fd);
+    if (!ok) {
+      std::remove(path.c_str());
+      throw_user_error(source, "cannot write a temporary sentencepiece model file");
+    }
+  }
+  ~TemporaryModelFile() { std::remove(path.c_str()); }
+};
+
+}  // namespace
+
+SentencePieceModel::SentencePieceModel(const SentencePieceSpec& spec, const std::string& source)
+    : fns_(SentencePieceLibrary::instance().functions()), path_(source) {
+  const TemporaryModelFile file(serialize_sentencepiece_model(spec), source);
+  ErrorBuffer err;
+  handle_ = fns_.load(file.path.c_str(), err.text, err.cap);
+  if (!handle_) throw_user_error(source, std::string("cannot load its sentencepiece model: ") + err.text);
   fns_.special_ids(handle_, &unk_, &bos_, &eos_, &pad_);
 }
 

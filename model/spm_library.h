@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "model/format/sentencepiece_proto.h"
+
 namespace autopeft::model {
 
 struct SpmFunctions;  // the module's entry points (spm_library.cpp)
@@ -37,6 +39,9 @@ class SentencePieceModel {
  public:
   // Loads a .model file; throws UserError naming the file on failure.
   explicit SentencePieceModel(const std::string& model_path);
+  // Loads a model given by its fields (a tokenizer.json's Unigram model, format/sentencepiece_proto.h);
+  // errors name `source`.
+  SentencePieceModel(const SentencePieceSpec& spec, const std::string& source);
   ~SentencePieceModel();
   SentencePieceModel(const SentencePieceModel&) = delete;
   SentencePieceModel& operator=(const SentencePieceModel&) = delete;

@@ -52,7 +52,114 @@ std::vector<Added> added_tokens(const nlohmann::json& j, const std::string& path
   return out;
 }
 
+std::string base64_decode(const std::string& in, const std::string& where) {
+  static const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (const char c : in) {
+    if (c == '=') break;
+    const auto v = alphabet.find(c);
+    if (v == std::string::npos) throw_user_error(where, "not base64");
+    buffer = (buffer << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buffer >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+SentencePieceSpec unigram_from_tokenizer_json(const std::string& path) {
+  const auto j = read(path);
+  const auto& m = j["model"];
+  if (type_of(m) != "Unigram") throw_user_error(path, "model type '" + type_of(m) + "' is not Unigram");
+  SentencePieceSpec spec;
+  spec.byte_fallback = flag(m, "byte_fallback", false, path);
+  if (!m.contains("vocab") || !m["vocab"].is_array()) throw_user_error(path, "model.vocab must be a list");
+  for (const auto& e : m["vocab"]) {
+    if (!e.is_array() || e.size() != 2 || !e[0].is_string() || !e[1].is_number())
+      throw_user_error(path, "model.vocab entries must be [piece, score]");
+    SentencePieceSpec::Piece p;
+    p.text = e[0].get<std::string>();
+    p.score = e[1].get<float>();
+    if (spec.byte_fallback && p.text.size() == 6 && p.text.rfind("<0x", 0) == 0 && p.text.back() == '>')
+      p.type = SentencePieceSpec::Type::byte;
+    spec.pieces.push_back(p);
+  }
+  const auto n = static_cast<std::int64_t>(spec.pieces.size());
+  if (!m.contains("unk_id") || !m["unk_id"].is_number_integer())
+    throw_user_error(path, "model.unk_id is required (sentencepiece needs an unknown piece)");
+  spec.unk_id = m["unk_id"].get<std::int32_t>();
+  if (spec.unk_id < 0 || spec.unk_id >= n) throw_user_error(path, "model.unk_id is outside the vocabulary");
+  spec.pieces[static_cast<std::size_t>(spec.unk_id)].type = SentencePieceSpec::Type::unknown;
+  for (const auto& a : added_tokens(j, path)) {
+    if (a.id < 0 || a.id >= n)
+      throw_user_error(path, "added token '" + a.content + "' is outside the vocabulary");
+    if (a.id == spec.unk_id) continue;
+    auto& p = spec.pieces[static_cast<std::size_t>(a.id)];
+    if (p.text != a.content)
+      throw_user_error(path, "added token '" + a.content + "' is not piece " + std::to_string(a.id));
+    p.type = a.special ? SentencePieceSpec::Type::control : SentencePieceSpec::Type::user_defined;
+    if (a.content == "</s>") spec.eos_id = static_cast<std::int32_t>(a.id);
+    if (a.content == "<s>") spec.bos_id = static_cast<std::int32_t>(a.id);
+    if (a.content == "<pad>") spec.pad_id = static_cast<std::int32_t>(a.id);
+  }
+  // The normaliser.
+  spec.remove_extra_whitespaces = false;
+  std::vector<nlohmann::json> normalizers;
+  if (j.contains("normalizer") && !j["normalizer"].is_null()) {
+    if (type_of(j["normalizer"]) == "Sequence")
+      for (const auto& x : j["normalizer"].value("normalizers", nlohmann::json::array()))
+        normalizers.push_back(x);
+    else
+      normalizers.push_back(j["normalizer"]);
+  }
+  for (const auto& x : normalizers) {
+    const auto t = type_of(x);
+    if (t == "Precompiled") {
+      spec.precompiled_charsmap =
+          base64_decode(x.value("precompiled_charsmap", std::string()), path + ": precompiled_charsmap");
+      spec.normalizer_name = spec.precompiled_charsmap.empty() ? "identity" : "precompiled";
+    } else if (t == "Replace" && x.contains("pattern") && x["pattern"].is_object() &&
+               x["pattern"].value("Regex", std::string()) == " {2,}" &&
+               x.value("content", std::string()) == " ") {
+      spec.remove_extra_whitespaces = true;
+    } else {
+      unsupported(path, "the normalizer " + x.dump());
+    }
+  }
+  // The pre-tokeniser: Metaspace, after a WhitespaceSplit or alone.
+  std::vector<nlohmann::json> pre;
+  if (j.contains("pre_tokenizer") && !j["pre_tokenizer"].is_null()) {
+    if (type_of(j["pre_tokenizer"]) == "Sequence")
+      for (const auto& x : j["pre_tokenizer"].value("pretokenizers", nlohmann::json::array()))
+        pre.push_back(x);
+    else
+      pre.push_back(j["pre_tokenizer"]);
+  }
+  bool metaspace = false;
+  for (const auto& x : pre) {
+    const auto t = type_of(x);
+    if (t == "WhitespaceSplit") {
+      spec.remove_extra_whitespaces = true;
+    } else if (t == "Metaspace") {
+      if (x.value("replacement", std::string("\xe2\x96\x81")) != "\xe2\x96\x81")
+        unsupported(path, "a Metaspace replacement other than U+2581");
+      if (x.value("split", true) == false) unsupported(path, "a Metaspace pre-tokenizer with split false");
+      const auto scheme = x.value("prepend_scheme", std::string());
+      spec.add_dummy_prefix = scheme.empty() ? flag(x, "add_prefix_space", true, path) : scheme != "never";
+      metaspace = true;
+    } else {
+      unsupported(path, "the pre_tokenizer " + x.dump());
+    }
+  }
+  if (!metaspace) unsupported(path, "a Unigram model without a Metaspace pre_tokenizer");
+  return spec;
+}
 
 std::string tokenizer_json_model_type(const std::string& path) {
   const auto type = type_of(read(path)["model"]);

@@ -8,6 +8,8 @@
 #include <torch/torch.h>
 
 #include "core/errors.h"
+#include "model/format/sentencepiece_proto.h"
+#include "model/format/tokenizer_json.h"
 #include "model/generation_tokenizer.h"
 #include "model/tokenizers.h"
 #include "tests/support/test_support.h"
@@ -190,6 +192,94 @@ TEST_F(SentencePieceIntegrationTest, T5TokenizerAppendsEosAndDecodes) {
   EXPECT_EQ(ids, raw);
   ids.push_back(spm.vocab_size() + 5);  // a sentinel beyond the pieces is dropped
   EXPECT_EQ(tok->decode(ids), text);
+}
+
+std::string base64(const std::string& bytes) {
+  static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const auto n = (static_cast<unsigned char>(bytes[i]) << 16) |
+                   (static_cast<unsigned char>(bytes[i + 1]) << 8) | static_cast<unsigned char>(bytes[i + 2]);
+    for (int k = 18; k >= 0; k -= 6) out += a[(n >> k) & 63];
+  }
+  if (i + 1 == bytes.size()) {
+    const auto n = static_cast<unsigned char>(bytes[i]) << 16;
+    out += std::string{a[(n >> 18) & 63], a[(n >> 12) & 63], '=', '='};
+  } else if (i + 2 == bytes.size()) {
+    const auto n =
+        (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8);
+    out += std::string{a[(n >> 18) & 63], a[(n >> 12) & 63], a[(n >> 6) & 63], '='};
+  }
+  return out;
+}
+
+// The tokenizer.json that transformers' converter writes for a sentencepiece Unigram model (T5's
+// layout of normaliser and pre-tokeniser), from the model's own bytes.
+nlohmann::json tokenizer_json_of(const std::string& model_file) {
+  const auto spec = parse_sentencepiece_model(testing::read_file(model_file), model_file);
+  nlohmann::json vocab = nlohmann::json::array(), added = nlohmann::json::array();
+  for (std::size_t i = 0; i < spec.pieces.size(); ++i) {
+    vocab.push_back({spec.pieces[i].text, spec.pieces[i].score});
+    if (spec.pieces[i].type == SentencePieceSpec::Type::control)
+      added.push_back({{"id", i}, {"content", spec.pieces[i].text}, {"special", true}});
+  }
+  return {
+      {"version", "1.0"},
+      {"added_tokens", added},
+      {"normalizer",
+       {{"type", "Sequence"},
+        {"normalizers",
+         {{{"type", "Precompiled"}, {"precompiled_charsmap", base64(spec.precompiled_charsmap)}},
+          {{"type", "Replace"}, {"pattern", {{"Regex", " {2,}"}}}, {"content", " "}}}}}},
+      {"pre_tokenizer",
+       {{"type", "Sequence"},
+        {"pretokenizers",
+         {{{"type", "WhitespaceSplit"}},
+          {{"type", "Metaspace"},
+           {"replacement", "\xe2\x96\x81"},
+           {"prepend_scheme", "always"},
+           {"split", true}}}}}},
+      {"model", {{"type", "Unigram"}, {"unk_id", spec.unk_id}, {"vocab", vocab}, {"byte_fallback", false}}}};
+}
+
+// A Unigram tokenizer.json runs through sentencepiece as the model it was converted from: the same
+// ids on text that exercises the NFKC charsmap (full-width letters, ligatures), runs of spaces and
+// unknown characters; a T5 folder with only tokenizer.json tokenizes as one with spiece.model.
+TEST_F(SentencePieceIntegrationTest, UnigramTokenizerJsonEncodesAsTheModelItCameFrom) {
+  const auto json = dir_->write("tokenizer.json", tokenizer_json_of(model_path()).dump());
+  const auto spec = unigram_from_tokenizer_json(json.string());
+  EXPECT_EQ(spec.normalizer_name, "precompiled");
+  EXPECT_TRUE(spec.remove_extra_whitespaces);
+  SentencePieceModel original(model_path()), rebuilt(spec, json.string());
+  EXPECT_EQ(rebuilt.vocab_size(), original.vocab_size());
+  EXPECT_EQ(rebuilt.unk_id(), original.unk_id());
+  for (const std::string text : {"the quick brown fox", "  the   lazy\tdog  ", "ＴＨＥ ｑｕｉｃｋ ﬁne tuning",
+                                 "zebra Ωmega ☃ adapters", "prefix-tuning, LoRA & the GP!", ""})
+    EXPECT_EQ(rebuilt.encode(text), original.encode(text)) << text;
+
+  const auto t5 = dir_->path() / "t5";
+  std::filesystem::create_directories(t5);
+  T5Config c;
+  c.eos_token_id = 2;
+  std::filesystem::copy_file(json, t5 / "tokenizer.json");
+  const auto from_json = load_t5_tokenizer(t5.string(), c);
+  std::filesystem::copy_file(model_path(), t5 / "spiece.model");
+  const auto from_model = load_t5_tokenizer(t5.string(), c);
+  EXPECT_EQ(from_json->encode("the lazy fox ﬁnds adapters"),
+            from_model->encode("the lazy fox ﬁnds adapters"));
+  EXPECT_EQ(from_json->decode(from_json->encode("the lazy fox")), "the lazy fox");
+
+  // What the reader cannot run is named.
+  auto bad = tokenizer_json_of(model_path());
+  bad["normalizer"] = {{"type", "Lowercase"}};
+  const auto bad_file = dir_->write("bad.json", bad.dump());
+  try {
+    unigram_from_tokenizer_json(bad_file.string());
+    ADD_FAILURE();
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("Lowercase"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
