@@ -16,7 +16,9 @@ void varint(std::string& out, std::uint64_t v) {
   }
   out += static_cast<char>(v);
 }
-void key(std::string& out, int field, int wire) { varint(out, (static_cast<std::uint64_t>(field) << 3) | wire); }
+void key(std::string& out, int field, int wire) {
+  varint(out, (static_cast<std::uint64_t>(field) << 3) | wire);
+}
 void int_field(std::string& out, int field, std::int64_t v) {  // int32 / enum / bool: negatives as 10 bytes
   key(out, field, 0);
   varint(out, static_cast<std::uint64_t>(v));
@@ -55,11 +57,16 @@ struct Reader {
     return out;
   }
   void skip(int wire) {
-    if (wire == 0) varint();
-    else if (wire == 1) at += 8;
-    else if (wire == 2) bytes();
-    else if (wire == 5) at += 4;
-    else throw_user_error(source, "unknown protobuf wire type " + std::to_string(wire));
+    if (wire == 0)
+      varint();
+    else if (wire == 1)
+      at += 8;
+    else if (wire == 2)
+      bytes();
+    else if (wire == 5)
+      at += 4;
+    else
+      throw_user_error(source, "unknown protobuf wire type " + std::to_string(wire));
   }
 };
 
@@ -130,12 +137,18 @@ SentencePieceSpec parse_sentencepiece_model(const std::string& bytes, const std:
           continue;
         }
         const auto v = static_cast<std::int32_t>(t.varint());
-        if (f == 3) spec.model_type = v;
-        else if (f == 35) spec.byte_fallback = v != 0;
-        else if (f == 40) spec.unk_id = v;
-        else if (f == 41) spec.bos_id = v;
-        else if (f == 42) spec.eos_id = v;
-        else if (f == 43) spec.pad_id = v;
+        if (f == 3)
+          spec.model_type = v;
+        else if (f == 35)
+          spec.byte_fallback = v != 0;
+        else if (f == 40)
+          spec.unk_id = v;
+        else if (f == 41)
+          spec.bos_id = v;
+        else if (f == 42)
+          spec.eos_id = v;
+        else if (f == 43)
+          spec.pad_id = v;
       }
     } else if (field == 3 && wire == 2) {
       const auto msg = r.bytes();
@@ -143,12 +156,18 @@ SentencePieceSpec parse_sentencepiece_model(const std::string& bytes, const std:
       while (n.at < msg.size()) {
         const auto nk = n.varint();
         const int f = static_cast<int>(nk >> 3), w = static_cast<int>(nk & 7);
-        if (f == 1 && w == 2) spec.normalizer_name = n.bytes();
-        else if (f == 2 && w == 2) spec.precompiled_charsmap = n.bytes();
-        else if (f == 3 && w == 0) spec.add_dummy_prefix = n.varint() != 0;
-        else if (f == 4 && w == 0) spec.remove_extra_whitespaces = n.varint() != 0;
-        else if (f == 5 && w == 0) spec.escape_whitespaces = n.varint() != 0;
-        else n.skip(w);
+        if (f == 1 && w == 2)
+          spec.normalizer_name = n.bytes();
+        else if (f == 2 && w == 2)
+          spec.precompiled_charsmap = n.bytes();
+        else if (f == 3 && w == 0)
+          spec.add_dummy_prefix = n.varint() != 0;
+        else if (f == 4 && w == 0)
+          spec.remove_extra_whitespaces = n.varint() != 0;
+        else if (f == 5 && w == 0)
+          spec.escape_whitespaces = n.varint() != 0;
+        else
+          n.skip(w);
       }
     } else {
       r.skip(wire);

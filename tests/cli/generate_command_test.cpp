@@ -8,6 +8,7 @@
 #include "model/causal_lm.h"
 #include "model/generation.h"
 #include "model/generation_tokenizer.h"
+#include "model/spm_library.h"
 #include "model/t5.h"
 #include "model/tensor_io.h"
 #include "peft/export.h"
@@ -302,6 +303,50 @@ TEST(GenerateCommandTest, TrainRunsACausalLmTaskAndExports) {
   r = run_command(exe() + " model generate '" + dir + "' --text 'a b =' --max-new-tokens 2 --peft '" +
                   picked + "'");
   EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+// `autopeft train` on a seq2seq task (TSV, source -> target) with a T5 folder whose tokenizer is
+// a sentencepiece model in T5's id layout (pad 0, eos 1, unk 2): the summary scores BLEU on the
+// generated text and both export formats that hold a T5 LoRA are written.
+TEST(GenerateCommandTest, TrainRunsASeq2SeqTaskOnT5) {
+  TempDir tmp;
+  const auto dir = tmp / "t5";
+  testing::write_tiny_t5(dir, true, false);  // vocabulary 40
+  const auto& words = testing::tiny_words();
+  std::string corpus, train = "source\ttarget\n", dev = "source\ttarget\n";
+  std::mt19937 rng(4);
+  for (int i = 0; i < 60; ++i) {
+    std::string sentence;
+    for (int k = 0; k < 3; ++k) sentence += (k ? " " : "") + words[rng() % 6];
+    corpus += sentence + "\n";
+    (i < 48 ? train : dev) += sentence + "\t" + sentence.substr(0, sentence.find(' ')) + "\n";
+  }
+  tmp.write("corpus.txt", corpus);
+  model::SentencePieceLibrary::instance().train(
+      "--input=" + (tmp / "corpus.txt").string() + " --model_prefix=" + (tmp / "spm").string() +
+      " --vocab_size=30 --hard_vocab_limit=false --model_type=unigram --pad_id=0 --eos_id=1 --unk_id=2"
+      " --bos_id=-1 --minloglevel=2 --num_threads=1");
+  std::filesystem::copy_file(tmp / "spm.model", dir / "spiece.model");
+  tmp.write("train.tsv", train);
+  tmp.write("dev.tsv", dev);
+  tmp.write("task.json", R"({"name": "first", "type": "seq2seq", "train": "train.tsv", "dev": "dev.tsv",
+    "max_length": 16, "max_target_length": 4})");
+  tmp.write("cfg.json",
+            R"({"autopeft_peft_config": 1, "all_layers": {"lora": {"r": 2, "targets": ["q", "v"]}}})");
+  const auto out = (tmp / "out").string();
+  auto r = run_command(exe() + " train --model '" + dir.string() + "' --task '" +
+                       (tmp / "task.json").string() + "' --config '" + (tmp / "cfg.json").string() +
+                       "' --max-steps 5 --eval-on dev --progress quiet --out '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto last = r.out.find_last_of('\n', r.out.size() - 2);
+  const auto j = nlohmann::json::parse(r.out.substr(last == std::string::npos ? 0 : last + 1));
+  EXPECT_EQ(j["metric"], "bleu");  // the seq2seq default
+  EXPECT_GE(j["mean"].get<double>(), 0.0);
+  EXPECT_LE(j["mean"].get<double>(), 100.0);
+  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(out) / "seed-0" / "native" / "peft_config.json"));
+  const auto hf = nlohmann::json::parse(
+      testing::read_file(std::filesystem::path(out) / "seed-0" / "hf-peft" / "adapter_config.json"));
+  EXPECT_EQ(hf["task_type"], "SEQ_2_SEQ_LM");
 }
 
 }  // namespace
