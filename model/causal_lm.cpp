@@ -107,13 +107,13 @@ const BlockHooks& CausalLmImpl::hooks(std::size_t layer) const {
 std::vector<InjectionPoint> CausalLmImpl::injection_points() const {
   const auto& c = config();
   const auto H = c.hidden_size, kv = c.num_kv_heads * c.head_dim;
-  auto linear = linear_points();
+  const auto linear = linear_points();  // in layer order
   std::vector<InjectionPoint> out;
+  std::size_t next = 0;
   for (std::int64_t i = 0; i < c.num_layers; ++i) {
     const auto l = static_cast<std::size_t>(i);
     const std::string name = "layer." + std::to_string(i) + ".";
-    for (const auto& p : linear)
-      if (p.layer == i) out.push_back(p);
+    while (next < linear.size() && linear[next].layer == i) out.push_back(linear[next++]);
     const int li = static_cast<int>(i);
     out.push_back({name + "attn", InjectionKind::attention, li, H, kv, c.num_kv_heads, attention_path(l)});
     out.push_back({name + "attn.output", InjectionKind::residual, li, H, H, 0, block_path(l)});

@@ -97,8 +97,8 @@ std::string sentencepiece_file(const std::string& dir, const char* name, const c
   const auto p = fs::path(dir) / name;
   if (!fs::exists(p))
     throw_user_error(dir, std::string("a ") + family + " model folder needs " + name +
-                              " (sentencepiece) for its tokenizer; tokenizer.json alone is not read yet: use "
-                              "--input-ids");
+                              " (sentencepiece) or a sentencepiece-style tokenizer.json for its tokenizer "
+                              "(or give --input-ids)");
   return p.string();
 }
 
@@ -108,6 +108,12 @@ std::unique_ptr<GenerationTokenizer> load_causal_lm_tokenizer(const std::string&
                                                               const DecoderConfig& config) {
   if (config.family == DecoderFamily::gpt2) return std::make_unique<Gpt2Tokenizer>(dir);
   const auto c = tokenizer_config(dir);
+  const auto json = fs::path(dir) / "tokenizer.json";
+  if (!fs::exists(fs::path(dir) / "tokenizer.model") && fs::exists(json) &&
+      is_sentencepiece_bpe(json.string()))  // sentencepiece runs the BPE model it was converted from
+    return std::make_unique<SentencePieceGenerationTokenizer>(
+        sentencepiece_bpe_from_tokenizer_json(json.string()), json.string(), flag(c, "add_bos_token", true),
+        flag(c, "add_eos_token", false));
   return std::make_unique<SentencePieceGenerationTokenizer>(
       sentencepiece_file(dir, "tokenizer.model", "Llama"), flag(c, "add_bos_token", true),
       flag(c, "add_eos_token", false));

@@ -133,17 +133,13 @@ class Gpt2LmImpl : public CausalLmImpl {
 
   InjectableLinear linear(const std::string& name) const override {
     const auto [i, s] = detail::parse_layer_point(name, kPoints, c_.num_layers);
-    auto b = transformer->block(i);
-    if (s == "attn.o") return b->attn->c_proj;
-    if (s == "ffn.in") return b->mlp->c_fc;
-    if (s == "ffn.out") return b->mlp->c_proj;
-    return b->attn->c_attn;  // attn.qkv and its slices
+    return linear_at(i, s);
   }
 
   LinearSlice linear_slice(const std::string& name) const override {
     const auto [i, s] = detail::parse_layer_point(name, kPoints, c_.num_layers);
     const auto H = c_.hidden_size;
-    auto l = linear(name);
+    auto l = linear_at(i, s);
     if (s == "attn.q") return {l, 0, H};
     if (s == "attn.k") return {l, H, H};
     if (s == "attn.v") return {l, 2 * H, H};
@@ -151,6 +147,15 @@ class Gpt2LmImpl : public CausalLmImpl {
   }
 
   torch::Tensor word_embeddings() const override { return transformer->wte->weight; }
+
+  // The linear layer of point `s` ("attn.o", ...) in block i.
+  InjectableLinear linear_at(std::size_t i, const std::string& s) const {
+    auto b = transformer->block(i);
+    if (s == "attn.o") return b->attn->c_proj;
+    if (s == "ffn.in") return b->mlp->c_fc;
+    if (s == "ffn.out") return b->mlp->c_proj;
+    return b->attn->c_attn;  // attn.qkv and its slices
+  }
 
   Gpt2Model transformer{nullptr};
   InjectableLinear lm_head{nullptr};

@@ -58,6 +58,18 @@ bool out_of_memory(const std::exception& e) {
          what.find("DefaultCPUAllocator: can't allocate") != std::string::npos;
 }
 
+CollateOptions collate_options(TaskModel& m, const TrainOptions& o, const TaskContext& c) {
+  CollateOptions co;
+  co.pad_to = o.pad == "max_length" ? o.max_length : 0;
+  co.device = m.device();
+  co.special = &c.special_ids;
+  co.mask_id = c.mask_id;
+  co.vocab_size = c.vocab_size;
+  co.mlm_probability = o.mlm_probability;
+  co.decoder_start = c.decoder_start;
+  return co;
+}
+
 std::vector<std::string> trimmed(std::vector<std::string> texts) {
   for (auto& t : texts) {
     const auto first = t.find_first_not_of(" \t\r\n");
@@ -125,14 +137,7 @@ std::int64_t Trainer::total_steps(std::size_t train_examples) const {
 EvalResult Trainer::evaluate(const FeatureSet& eval, const LayerInputs* inputs) {
   const auto t0 = Clock::now();
   const std::string& type = context_.type;
-  CollateOptions co;
-  co.pad_to = options_.pad == "max_length" ? options_.max_length : 0;
-  co.device = model_.device();
-  co.special = &context_.special_ids;
-  co.mask_id = context_.mask_id;
-  co.vocab_size = context_.vocab_size;
-  co.mlm_probability = options_.mlm_probability;
-  co.decoder_start = context_.decoder_start;
+  const auto co = collate_options(model_, options_, context_);
   std::mt19937_64 rng(derive_seed(0, kEvalMaskStream));  // the same masks in every evaluation
 
   std::vector<int> pred, gold;
@@ -274,14 +279,7 @@ TrainResult Trainer::train(const FeatureSet& train, const FeatureSet& eval, cons
   if (groups.empty()) throw_user_error("config", "nothing to train: no PEFT module and no head");
   torch::optim::AdamW optimizer(groups, torch::optim::AdamWOptions(o.learning_rate));
 
-  CollateOptions co;
-  co.pad_to = o.pad == "max_length" ? o.max_length : 0;
-  co.device = model_.device();
-  co.special = &context_.special_ids;
-  co.mask_id = context_.mask_id;
-  co.vocab_size = context_.vocab_size;
-  co.mlm_probability = o.mlm_probability;
-  co.decoder_start = context_.decoder_start;
+  const auto co = collate_options(model_, o, context_);
   std::mt19937_64 mask_rng(derive_seed(o.seed, kMaskStream));
   seed_everything(derive_seed(o.seed, kDropoutStream));
 

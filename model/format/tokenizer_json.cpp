@@ -1,5 +1,6 @@
 #include "model/format/tokenizer_json.h"
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/errors.h"
@@ -158,6 +159,134 @@ SentencePieceSpec unigram_from_tokenizer_json(const std::string& path) {
     }
   }
   if (!metaspace) unsupported(path, "a Unigram model without a Metaspace pre_tokenizer");
+  return spec;
+}
+
+namespace {
+
+const std::string kMeta = "\xe2\x96\x81";  // U+2581, sentencepiece's whitespace
+
+// sentencepiece's whitespace handling as a tokenizer.json writes it: a Prepend("▁") +
+// Replace(" ", "▁") normaliser (transformers' legacy Llama conversion) or a Metaspace
+// pre-tokeniser. Sets add_dummy_prefix; false when neither is there.
+bool sentencepiece_whitespace(const nlohmann::json& j, SentencePieceSpec& spec, const std::string& path) {
+  std::vector<nlohmann::json> normalizers, pre;
+  const auto flatten = [](const nlohmann::json& part, const char* list, std::vector<nlohmann::json>& out) {
+    if (part.is_null()) return;
+    if (type_of(part) == "Sequence")
+      for (const auto& x : part.value(list, nlohmann::json::array())) out.push_back(x);
+    else
+      out.push_back(part);
+  };
+  flatten(j.value("normalizer", nlohmann::json()), "normalizers", normalizers);
+  flatten(j.value("pre_tokenizer", nlohmann::json()), "pretokenizers", pre);
+  bool prepend = false, replace = false, metaspace = false;
+  for (const auto& x : normalizers) {
+    const auto t = type_of(x);
+    if (t == "Prepend" && x.value("prepend", std::string()) == kMeta) {
+      prepend = true;
+    } else if (t == "Replace" && x.contains("pattern") && x["pattern"].is_object() &&
+               x["pattern"].value("String", std::string()) == " " &&
+               x.value("content", std::string()) == kMeta) {
+      replace = true;
+    } else {
+      unsupported(path, "the normalizer " + x.dump());
+    }
+  }
+  for (const auto& x : pre) {
+    if (type_of(x) != "Metaspace" || x.value("replacement", kMeta) != kMeta)
+      unsupported(path, "the pre_tokenizer " + x.dump());
+    const auto scheme = x.value("prepend_scheme", std::string());
+    prepend = scheme.empty() ? flag(x, "add_prefix_space", true, path) : scheme != "never";
+    metaspace = true;
+  }
+  spec.add_dummy_prefix = prepend;
+  return replace || metaspace;
+}
+
+}  // namespace
+
+bool is_sentencepiece_bpe(const std::string& path) {
+  const auto j = read(path);
+  const auto& m = j["model"];
+  if (!type_of(m).empty() && type_of(m) != "BPE") return false;
+  if (flag(m, "byte_fallback", false, path)) return true;
+  const auto dump =
+      j.value("normalizer", nlohmann::json()).dump() + j.value("pre_tokenizer", nlohmann::json()).dump();
+  return dump.find(kMeta) != std::string::npos;
+}
+
+SentencePieceSpec sentencepiece_bpe_from_tokenizer_json(const std::string& path) {
+  const auto j = read(path);
+  const auto& m = j["model"];
+  if (!type_of(m).empty() && type_of(m) != "BPE")
+    throw_user_error(path, "model type '" + type_of(m) + "' is not BPE");
+  SentencePieceSpec spec;
+  spec.model_type = 2;
+  spec.normalizer_name = "identity";
+  spec.remove_extra_whitespaces = false;
+  spec.byte_fallback = flag(m, "byte_fallback", false, path);
+  if (!sentencepiece_whitespace(j, spec, path))
+    unsupported(path, "a BPE model without sentencepiece's whitespace (Metaspace or Replace ' ' by U+2581)");
+  if (!m.contains("vocab") || !m["vocab"].is_object())
+    throw_user_error(path, "model.vocab must be an object");
+  std::map<std::string, std::int64_t> ids;
+  for (const auto& [piece, id] : m["vocab"].items()) {
+    if (!id.is_number_integer() || id.get<std::int64_t>() < 0)
+      throw_user_error(path, "the id of '" + piece + "' is not a non-negative integer");
+    ids[piece] = id.get<std::int64_t>();
+  }
+  spec.pieces.resize(ids.size());
+  for (const auto& [piece, id] : ids) {
+    if (static_cast<std::size_t>(id) >= spec.pieces.size() ||
+        !spec.pieces[static_cast<std::size_t>(id)].text.empty())
+      throw_user_error(path, "model.vocab ids must be 0.." + std::to_string(ids.size() - 1) + " once each");
+    auto& p = spec.pieces[static_cast<std::size_t>(id)];
+    p.text = piece;
+    p.score = 0;
+    if (spec.byte_fallback && piece.size() == 6 && piece.rfind("<0x", 0) == 0 && piece.back() == '>')
+      p.type = SentencePieceSpec::Type::byte;
+  }
+  // sentencepiece's BPE merges the adjacent pair whose joined piece scores highest; the merges'
+  // order is that ranking (transformers' converter lists them by the joined piece's score), so
+  // a piece made by the merge of rank r scores -r, and pieces no merge makes score below them all.
+  const auto merges = m.value("merges", nlohmann::json::array());
+  const auto unmerged = -static_cast<float>(merges.size()) - 1;
+  for (auto& p : spec.pieces) p.score = unmerged;
+  std::vector<bool> scored(spec.pieces.size(), false);
+  for (std::size_t r = 0; r < merges.size(); ++r) {
+    std::string a, b;
+    if (merges[r].is_string()) {
+      const auto text = merges[r].get<std::string>();
+      const auto space = text.find(' ');
+      if (space == std::string::npos) throw_user_error(path, "merge '" + text + "' is not 'a b'");
+      a = text.substr(0, space);
+      b = text.substr(space + 1);
+    } else if (merges[r].is_array() && merges[r].size() == 2) {
+      a = merges[r][0].get<std::string>();
+      b = merges[r][1].get<std::string>();
+    } else {
+      throw_user_error(path, "merges entries must be 'a b' or [a, b]");
+    }
+    const auto it = ids.find(a + b);
+    if (it == ids.end())
+      throw_user_error(path, "merge '" + a + " " + b + "' makes a piece not in the vocabulary");
+    const auto id = static_cast<std::size_t>(it->second);
+    if (!scored[id]) spec.pieces[id].score = -static_cast<float>(r);
+    scored[id] = true;
+  }
+  const auto unk = m.value("unk_token", nlohmann::json());
+  if (!unk.is_string() || !ids.count(unk.get<std::string>()))
+    throw_user_error(path, "model.unk_token must name a piece (sentencepiece needs an unknown piece)");
+  spec.unk_id = static_cast<std::int32_t>(ids[unk.get<std::string>()]);
+  spec.pieces[static_cast<std::size_t>(spec.unk_id)].type = SentencePieceSpec::Type::unknown;
+  for (const auto& a : added_tokens(j, path)) {
+    if (a.id < 0 || static_cast<std::size_t>(a.id) >= spec.pieces.size() || a.id == spec.unk_id) continue;
+    spec.pieces[static_cast<std::size_t>(a.id)].type =
+        a.special ? SentencePieceSpec::Type::control : SentencePieceSpec::Type::user_defined;
+    if (a.content == "<s>") spec.bos_id = static_cast<std::int32_t>(a.id);
+    if (a.content == "</s>") spec.eos_id = static_cast<std::int32_t>(a.id);
+  }
   return spec;
 }
 

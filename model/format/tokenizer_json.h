@@ -3,8 +3,8 @@
 //   WordPiece behind BertNormalizer and BertPreTokenizer (BERT);
 //   BPE behind the ByteLevel pre-tokenizer with GPT-2's regex and no normalizer (GPT-2, RoBERTa).
 //   Unigram behind Metaspace (T5; run by sentencepiece from the model it describes).
-// Anything else (sentencepiece-style BPE with Metaspace or byte fallback:
-// Llama 2; ByteLevel BPE behind a custom Split regex: Llama 3; other normalizers) is refused with
+//   sentencepiece-style BPE with byte fallback (Llama 2; run by sentencepiece likewise).
+// Anything else (ByteLevel BPE behind a custom Split regex: Llama 3; other normalizers) is refused with
 // an error naming the part we do not support, rather than tokenised differently. Torch-free.
 #include <memory>
 #include <string>
@@ -34,5 +34,14 @@ std::unique_ptr<ByteLevelBpe> byte_level_bpe_from_tokenizer_json(const std::stri
 // "always"/"first": add_dummy_prefix). Other normalisers (literal Replace, Lowercase, ...) and
 // pre-tokenisers are refused by name.
 SentencePieceSpec unigram_from_tokenizer_json(const std::string& path);
+
+// Whether a BPE tokenizer.json is sentencepiece's kind (byte fallback, U+2581 for spaces: Llama 2
+// and Mistral conversions) rather than GPT-2's byte-level kind.
+bool is_sentencepiece_bpe(const std::string& path);
+// Such a tokenizer.json as the sentencepiece BPE model it was converted from: pieces by id, each
+// piece a merge makes scored by the merge's rank (sentencepiece merges by piece score, and the
+// converter lists merges in that order), <0xNN> pieces as bytes, whitespace as Metaspace or
+// Prepend + Replace say.
+SentencePieceSpec sentencepiece_bpe_from_tokenizer_json(const std::string& path);
 
 }  // namespace autopeft::model

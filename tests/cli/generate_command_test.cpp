@@ -147,22 +147,17 @@ TEST(GenerateCommandTest, GenerateAppliesANativePeftExport) {
     model::GenerationOptions g;
     g.max_new_tokens = 6;
     const std::vector<std::int64_t> prompt = {1, 5, 9, 3};
-    model::Generation expected;
-    if (family == "llama") {
-      auto lm = model::load_causal_lm(dir);
-      peft::PeftModel pm(lm.model, config);
-      torch::NoGradGuard ng;
-      for (auto& p : pm.parameters()) p.normal_(0.0, 0.5);
+    const auto export_and_generate = [&](auto model) {
+      peft::PeftModel pm(model, config);
+      {
+        torch::NoGradGuard ng;
+        for (auto& p : pm.parameters()) p.normal_(0.0, 0.5);
+      }
       peft::export_peft(pm, config, peft::ExportFormat::native, {}, out);
-      expected = model::generate(*lm.model, prompt, g);
-    } else {
-      auto t5 = model::load_t5(dir);
-      peft::PeftModel pm(t5.model, config);
-      torch::NoGradGuard ng;
-      for (auto& p : pm.parameters()) p.normal_(0.0, 0.5);
-      peft::export_peft(pm, config, peft::ExportFormat::native, {}, out);
-      expected = model::generate(*t5.model, prompt, g);
-    }
+      return model::generate(*model, prompt, g);
+    };
+    const auto expected = family == "llama" ? export_and_generate(model::load_causal_lm(dir).model)
+                                            : export_and_generate(model::load_t5(dir).model);
     auto r = run_command(exe() + " model generate '" + dir +
                          "' --input-ids 1,5,9,3 --max-new-tokens 6 --json --peft '" + out + "'");
     ASSERT_EQ(r.exit_code, 0) << family << ": " << r.err;

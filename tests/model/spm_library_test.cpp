@@ -1,7 +1,9 @@
 // The sentencepiece module works inside a process that runs LibTorch: the isolation holds.
 #include "model/spm_library.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
@@ -280,6 +282,90 @@ TEST_F(SentencePieceIntegrationTest, UnigramTokenizerJsonEncodesAsTheModelItCame
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("Lowercase"), std::string::npos) << e.what();
   }
+}
+
+// UTF-8 code point boundaries of a piece.
+std::vector<std::size_t> char_starts(const std::string& s) {
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) out.push_back(i);
+  return out;
+}
+
+// The tokenizer.json transformers' Llama converter writes for a sentencepiece BPE model: the
+// vocabulary by id, and merges listed by the joined piece's score (every split of a piece into two
+// vocabulary pieces), the legacy Prepend + Replace normaliser, byte fallback.
+nlohmann::json llama_tokenizer_json_of(const std::string& model_file) {
+  const auto spec = parse_sentencepiece_model(testing::read_file(model_file), model_file);
+  nlohmann::json vocab = nlohmann::json::object(), added = nlohmann::json::array();
+  std::map<std::string, std::size_t> id;
+  for (std::size_t i = 0; i < spec.pieces.size(); ++i) {
+    vocab[spec.pieces[i].text] = i;
+    id[spec.pieces[i].text] = i;
+    if (spec.pieces[i].type == SentencePieceSpec::Type::control ||
+        spec.pieces[i].type == SentencePieceSpec::Type::unknown)
+      added.push_back({{"id", i}, {"content", spec.pieces[i].text}, {"special", true}});
+  }
+  std::vector<std::size_t> by_score(spec.pieces.size());
+  for (std::size_t i = 0; i < by_score.size(); ++i) by_score[i] = i;
+  std::stable_sort(by_score.begin(), by_score.end(),
+                   [&](std::size_t a, std::size_t b) { return spec.pieces[a].score > spec.pieces[b].score; });
+  nlohmann::json merges = nlohmann::json::array();
+  for (const auto i : by_score) {
+    const auto& piece = spec.pieces[i].text;
+    std::vector<std::pair<std::string, std::string>> local;
+    for (const auto cut : char_starts(piece))
+      if (cut > 0 && id.count(piece.substr(0, cut)) && id.count(piece.substr(cut)))
+        local.emplace_back(piece.substr(0, cut), piece.substr(cut));
+    std::sort(local.begin(), local.end(), [&](const auto& a, const auto& b) {
+      return std::make_pair(id[a.first], id[a.second]) < std::make_pair(id[b.first], id[b.second]);
+    });
+    for (const auto& [l, r] : local) merges.push_back(l + " " + r);
+  }
+  return {{"version", "1.0"},
+          {"added_tokens", added},
+          {"normalizer",
+           {{"type", "Sequence"},
+            {"normalizers",
+             {{{"type", "Prepend"}, {"prepend", "\xe2\x96\x81"}},
+              {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\xe2\x96\x81"}}}}}},
+          {"pre_tokenizer", nullptr},
+          {"model",
+           {{"type", "BPE"},
+            {"unk_token", "<unk>"},
+            {"byte_fallback", true},
+            {"fuse_unk", true},
+            {"vocab", vocab},
+            {"merges", merges}}}};
+}
+
+// A Llama-style tokenizer.json (sentencepiece BPE with byte fallback) runs through sentencepiece
+// as the model it was converted from, and a Llama folder with only tokenizer.json tokenizes as one
+// with tokenizer.model.
+TEST_F(SentencePieceIntegrationTest, SentencePieceBpeTokenizerJsonEncodesAsTheModelItCameFrom) {
+  const auto model = dir_->path() / "bpe";
+  SentencePieceLibrary::instance().train(
+      "--input=" + (dir_->path() / "corpus.txt").string() + " --model_prefix=" + model.string() +
+      " --vocab_size=400 --model_type=bpe --byte_fallback=true --normalization_rule_name=identity"
+      " --remove_extra_whitespaces=false --hard_vocab_limit=false --minloglevel=2 --num_threads=1");
+  const auto json =
+      dir_->write("llama-tokenizer.json", llama_tokenizer_json_of(model.string() + ".model").dump());
+  EXPECT_TRUE(is_sentencepiece_bpe(json.string()));
+  const auto spec = sentencepiece_bpe_from_tokenizer_json(json.string());
+  SentencePieceModel original(model.string() + ".model"), rebuilt(spec, json.string());
+  for (const std::string text : {"the quick brown fox jumps over the lazy dog", "  two  spaces and\ta tab ",
+                                 "low rank adaptation of Žižek’s ☃ matrices", "prefixes, adapters & LoRA!"})
+    EXPECT_EQ(rebuilt.encode(text), original.encode(text)) << text;
+
+  const auto llama = dir_->path() / "llama";
+  std::filesystem::create_directories(llama);
+  std::filesystem::copy_file(json, llama / "tokenizer.json");
+  DecoderConfig c;
+  c.family = DecoderFamily::llama;
+  const auto from_json = load_causal_lm_tokenizer(llama.string(), c);
+  std::filesystem::copy_file(model.string() + ".model", llama / "tokenizer.model");
+  const auto from_model = load_causal_lm_tokenizer(llama.string(), c);
+  EXPECT_EQ(from_json->encode("the lazy fox adds ☃"), from_model->encode("the lazy fox adds ☃"));
 }
 
 }  // namespace

@@ -23,12 +23,15 @@
 #include "peft/spec/hf_modules.h"
 #include "peft/spec/methods/lora_spec.h"
 #include "peft/spec/peft_config.h"
+#include "tests/peft/peft_test_support.h"
 #include "tests/support/torch_support.h"
 
 namespace autopeft::peft {
 namespace {
 
 using autopeft::testing::TempDir;
+using testing::config_with;
+using testing::expect_closed_form_counts;
 
 model::DecoderConfig tiny_config(const std::string& family) {
   nlohmann::json j;
@@ -56,15 +59,6 @@ std::shared_ptr<model::CausalLmImpl> random_lm(const std::string& family) {
   for (auto& p : m->parameters()) p.normal_(0.0, 0.2);
   m->eval();
   return m;
-}
-
-PeftConfig config_with(const std::string& method, const nlohmann::json& options,
-                       std::vector<std::int64_t> leave_out = {}) {
-  const bool model_level = MethodRegistry::instance().find(method)->model_level();
-  nlohmann::json j = {{"autopeft_peft_config", 1},
-                      {model_level ? "embeddings" : "all_layers", {{method, options}}}};
-  if (!leave_out.empty()) j["leave_out"] = leave_out;
-  return PeftConfig::from_json(j, "test");
 }
 
 struct Case {
@@ -147,17 +141,7 @@ TEST_P(DecoderPeftContractTest, ClosedFormCountsEqualTheBuiltModel) {
     varied["prefix_mlp"]["hidden"] = 0;
     configs.push_back(PeftConfig::from_json(varied, "flat"));
   }
-  for (const auto& cfg : configs) {
-    auto m = random_lm(GetParam().family);
-    const auto dims = dims_of(m->config());
-    const auto closed = count_parameters(cfg, dims);
-    std::int64_t backbone = 0;
-    for (const auto& p : m->parameters()) backbone += p.numel();
-    PeftModel peft(m, cfg);
-    EXPECT_EQ(peft.trainable_count(), closed.trainable) << cfg.to_json().dump();
-    EXPECT_EQ(peft.stored_count(), closed.stored) << cfg.to_json().dump();
-    EXPECT_EQ(backbone, closed.backbone);
-  }
+  for (const auto& cfg : configs) expect_closed_form_counts(random_lm(GetParam().family), cfg);
 }
 
 // Generation's contract: decoding with the KV cache (one token at a time after the first chunk)
@@ -287,16 +271,7 @@ TEST_P(T5PeftContractTest, ClosedFormCountsEqualTheBuiltModel) {
     varied["prefix_mlp"]["hidden"] = 0;
     configs.push_back(PeftConfig::from_json(varied, "flat"));
   }
-  for (const auto& cfg : configs) {
-    auto m = random_t5(GetParam().family);
-    const auto closed = count_parameters(cfg, dims_of(m->config()));
-    std::int64_t backbone = 0;
-    for (const auto& p : m->parameters()) backbone += p.numel();
-    PeftModel peft(m, cfg);
-    EXPECT_EQ(peft.trainable_count(), closed.trainable) << cfg.to_json().dump();
-    EXPECT_EQ(peft.stored_count(), closed.stored) << cfg.to_json().dump();
-    EXPECT_EQ(backbone, closed.backbone);
-  }
+  for (const auto& cfg : configs) expect_closed_form_counts(random_t5(GetParam().family), cfg);
 }
 
 // The decoder's KV cache (self and cross, prefixes in place) gives the full decode's logits, and a

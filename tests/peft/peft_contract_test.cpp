@@ -11,10 +11,13 @@
 #include "peft/peft_model.h"
 #include "peft/spec/peft_config.h"
 #include "peft/spec/presets.h"
+#include "tests/peft/peft_test_support.h"
 #include "tests/support/torch_support.h"
 
 namespace autopeft::peft {
 namespace {
+
+using testing::config_with;
 
 using autopeft::testing::TempDir;
 
@@ -31,16 +34,6 @@ model::EncoderModel random_model(const std::string& type) {
   for (auto& p : m->parameters()) p.normal_(0.0, 0.2);
   m->eval();
   return m;
-}
-
-PeftConfig config_with(const std::string& method, const nlohmann::json& options,
-                       std::vector<std::int64_t> leave_out = {}) {
-  // Model-level methods (prompts) go under "embeddings", the others on every layer.
-  const bool model_level = MethodRegistry::instance().find(method)->model_level();
-  nlohmann::json j = {{"autopeft_peft_config", 1},
-                      {model_level ? "embeddings" : "all_layers", {{method, options}}}};
-  if (!leave_out.empty()) j["leave_out"] = leave_out;
-  return PeftConfig::from_json(j, "test");
 }
 
 std::vector<std::string> methods() { return MethodRegistry::instance().names(); }
