@@ -19,7 +19,8 @@ namespace autopeft::peft::testing {
 inline PeftConfig config_with(const std::string& method, const nlohmann::json& options,
                               std::vector<std::int64_t> leave_out = {}) {
   const bool model_level = MethodRegistry::instance().find(method)->model_level();
-  nlohmann::json j = {{"autopeft_peft_config", 1}, {model_level ? "embeddings" : "all_layers", {{method, options}}}};
+  nlohmann::json j = {{"autopeft_peft_config", 1},
+                      {model_level ? "embeddings" : "all_layers", {{method, options}}}};
   if (!leave_out.empty()) j["leave_out"] = leave_out;
   return PeftConfig::from_json(j, "test");
 }
