@@ -9,6 +9,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "cli/peft_loading.h"
 #include "core/errors.h"
 #include "model/causal_lm.h"
 #include "model/encoder_task.h"  // parse_model_dtype
@@ -86,20 +87,10 @@ struct GenerateOptions {
   bool json = false, allow_unexpected = false;
 };
 
-// Installs a native PEFT export (peft_config.json, peft_weights.safetensors) in the model.
+// Installs a native PEFT export in the causal LM or T5.
 std::unique_ptr<peft::PeftModel> apply_peft(Generative& g, const std::string& dir) {
-  const auto config_file = (std::filesystem::path(dir) / "peft_config.json").string();
-  const auto weights = (std::filesystem::path(dir) / "peft_weights.safetensors").string();
-  std::unique_ptr<peft::PeftModel> pm;
-  if (g.is_t5())
-    pm = std::make_unique<peft::PeftModel>(
-        g.t5.model, peft::import_config_file(config_file, peft::dims_of(g.t5.config)), config_file);
-  else
-    pm = std::make_unique<peft::PeftModel>(
-        g.lm.model, peft::import_config_file(config_file, peft::dims_of(g.lm.config)), config_file);
-  pm->load_weights(weights);
-  g.module().eval();
-  return pm;
+  return g.is_t5() ? apply_native_export(g.t5.model, peft::dims_of(g.t5.config), dir)
+                   : apply_native_export(g.lm.model, peft::dims_of(g.lm.config), dir);
 }
 
 int generate(const GenerateOptions& o) {
@@ -199,6 +190,7 @@ int inspect_generative(const std::string& dir, bool json, bool allow_unexpected)
 
 int run_generative(const GenerativeRunRequest& r) {
   auto g = load(r.dir, r.device, r.dtype, r.allow_unexpected);
+  const auto peft_model = r.peft.empty() ? nullptr : apply_peft(g, r.peft);
   const auto ids = input_ids(g, r.text, r.input_ids);
   if (!r.decoder_input_ids.empty() && !g.is_t5())
     throw_user_error("--decoder-input-ids", "only an encoder-decoder (T5) has a decoder input");

@@ -16,6 +16,7 @@ namespace autopeft::cli {
 
 struct GenerativeRunRequest {
   std::string dir, text, input_ids, decoder_input_ids, out, device = "cpu", dtype = "float32";
+  std::string peft;  // a `peft export --format native` folder to apply first
   bool allow_unexpected = false;
 };
 

@@ -9,6 +9,7 @@
 
 #include "cli/command.h"
 #include "cli/generative_commands.h"
+#include "cli/peft_loading.h"
 #include "core/errors.h"
 #include "model/encoder_task.h"
 #include "model/format/checkpoint_files.h"
@@ -35,6 +36,7 @@ struct RunOptions {
   std::string out;
   std::string device = "cpu";
   std::string dtype = "float32";
+  std::string peft;  // a `peft export --format native` folder to apply first
   bool allow_unexpected = false;
 };
 
@@ -144,14 +146,21 @@ int run(const RunOptions& o) {
   if (!o.text_pair.empty() && o.text.empty()) throw_user_error("--text-pair", "needs --text");
   if (is_generative_folder(o.dir)) {
     if (!o.text_pair.empty()) throw_user_error("--text-pair", "a generative model takes one text");
-    return run_generative(
-        {o.dir, o.text, o.input_ids, o.decoder_input_ids, o.out, o.device, o.dtype, o.allow_unexpected});
+    return run_generative({o.dir, o.text, o.input_ids, o.decoder_input_ids, o.out, o.device, o.dtype, o.peft,
+                           o.allow_unexpected});
   }
   model::LoadOptions lo;
   lo.allow_unexpected = o.allow_unexpected;
   lo.device = model::parse_device(o.device);
   lo.dtype = model::parse_model_dtype(o.dtype);
   auto loaded = model::load_encoder(o.dir, lo);
+  // A native export installs in the backbone; the checkpoint's own head (if any) stays as loaded.
+  const auto peft_model =
+      o.peft.empty()
+          ? nullptr
+          : apply_native_export(loaded.model->base,
+                                peft::dims_of(loaded.config, loaded.model->base->has_pooler()), o.peft);
+  if (peft_model) loaded.model->eval();
   model::Encoding enc;
   if (!o.text.empty()) {
     auto tok = model::load_tokenizer(o.dir, loaded.config);
@@ -221,6 +230,11 @@ void add_model_command(CLI::App& app, CommandRegistry& registry, const GlobalOpt
   run_cmd->add_option("--out", ro->out, "Output .safetensors file")->required();
   run_cmd->add_option("--device", ro->device, "cpu, cuda, cuda:N or auto");
   run_cmd->add_option("--dtype", ro->dtype, "float32 or bfloat16 (outputs are written as float32)");
+  run_cmd
+      ->add_option("--peft", ro->peft,
+                   "A PEFT configuration and its weights to apply first: a `peft export --format native` "
+                   "folder")
+      ->check(CLI::ExistingDirectory);
   run_cmd->add_flag("--allow-unexpected", ro->allow_unexpected, "Ignore checkpoint keys that match nothing");
   registry.add(run_cmd, [ro]() { return run(*ro); });
   add_generate_command(*model_cmd, registry);

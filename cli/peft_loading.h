@@ -1,12 +1,15 @@
 #pragma once
 // A model folder's backbone, of any family, with a PEFT configuration installed: what `peft
 // export` and `study export` write from.
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 
 #include "peft/export.h"
 #include "peft/peft_model.h"
+#include "peft/spec/config_import.h"
+#include "peft/spec/model_dims.h"
 
 namespace autopeft::cli {
 
@@ -21,5 +24,18 @@ struct InstalledPeft {
 InstalledPeft install_peft(const std::string& model_dir,
                            const std::function<peft::PeftConfig(const peft::ModelDims&)>& config_for,
                            const std::string& source);
+
+// Installs a `peft export --format native` folder (peft_config.json, peft_weights.safetensors) in
+// `model` (a backbone holder PeftModel takes) and puts the model in eval mode.
+template <typename Model>
+std::unique_ptr<peft::PeftModel> apply_native_export(Model model, const peft::ModelDims& dims,
+                                                     const std::string& dir) {
+  const auto config_file = (std::filesystem::path(dir) / "peft_config.json").string();
+  auto pm =
+      std::make_unique<peft::PeftModel>(model, peft::import_config_file(config_file, dims), config_file);
+  pm->load_weights((std::filesystem::path(dir) / "peft_weights.safetensors").string());
+  model->eval();
+  return pm;
+}
 
 }  // namespace autopeft::cli

@@ -6,6 +6,8 @@
 
 #include "model/encoder_task.h"
 #include "model/tensor_io.h"
+#include "peft/export.h"
+#include "peft/peft_model.h"
 #include "tests/support/torch_support.h"
 
 namespace autopeft {
@@ -66,6 +68,36 @@ TEST_F(ModelCommandIntegrationTest, RunWritesInputsHiddenStatesAndLogits) {
   auto ref = model->forward(torch::tensor({{2, 5, 7, 9}}));
   EXPECT_TENSOR_NEAR(t["last_hidden_state"], ref.last_hidden_state, 1e-6);
   EXPECT_TENSOR_NEAR(t["logits"], ref.logits, 1e-6);
+}
+
+// `model run --peft DIR` installs a native export (LoRA and a Pfeiffer adapter, randomised so
+// that they act) in the backbone: its outputs are the library's with the same weights.
+TEST_F(ModelCommandIntegrationTest, RunAppliesANativePeftExport) {
+  const auto config = peft::PeftConfig::from_json(
+      {{"autopeft_peft_config", 1},
+       {"all_layers", {{"lora", {{"r", 2}, {"targets", {"q", "v"}}}}, {"serial_adapter", {{"size", 4}}}}}},
+      "cfg");
+  const auto exported = (tmp / "peft").string();
+  model::TaskOutput ref;
+  {
+    auto copy = model::load_encoder(dir, model::LoadOptions{});
+    peft::PeftModel pm(copy.model->base, config);
+    torch::NoGradGuard ng;
+    for (auto& p : pm.parameters()) p.normal_(0.0, 0.3);
+    peft::export_peft(pm, config, peft::ExportFormat::native, {}, exported);
+    copy.model->eval();
+    ref = copy.model->forward(torch::tensor({{2, 5, 7, 9}}));
+  }
+  const auto out = (tmp / "out.safetensors").string();
+  auto r = run_command(exe() + " model run '" + dir + "' --input-ids 2,5,7,9 --out '" + out + "' --peft '" +
+                       exported + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto t = model::load_safetensors(out);
+  EXPECT_TENSOR_NEAR(t["last_hidden_state"], ref.last_hidden_state, 1e-5);
+  EXPECT_TENSOR_NEAR(t["logits"], ref.logits, 1e-5);
+  torch::NoGradGuard g;
+  const auto base = model->forward(torch::tensor({{2, 5, 7, 9}}));
+  EXPECT_GT((base.last_hidden_state - ref.last_hidden_state).abs().max().item<double>(), 1e-2);
 }
 
 TEST_F(ModelCommandIntegrationTest, BadRequestsExitOne) {
