@@ -70,6 +70,19 @@ struct Reader {
   }
 };
 
+// Walks the fields of the message `msg`: fn(field, wire, reader) reads the value of a field it
+// knows and returns true, or returns false to have the field skipped.
+template <class Fn>
+void for_each_field(const std::string& msg, const std::string& source, Fn&& fn) {
+  Reader r{msg, 0, source};
+  while (r.at < msg.size()) {
+    const auto k = r.varint();
+    const int field = static_cast<int>(k >> 3), wire = static_cast<int>(k & 7);
+    if (!fn(field, wire, r)) r.skip(wire);
+    if (r.at > msg.size()) throw_user_error(source, "truncated sentencepiece model");
+  }
+}
+
 }  // namespace
 
 std::string serialize_sentencepiece_model(const SentencePieceSpec& spec) {
@@ -102,17 +115,11 @@ std::string serialize_sentencepiece_model(const SentencePieceSpec& spec) {
 
 SentencePieceSpec parse_sentencepiece_model(const std::string& bytes, const std::string& source) {
   SentencePieceSpec spec;
-  Reader r{bytes, 0, source};
-  while (r.at < bytes.size()) {
-    const auto k = r.varint();
-    const int field = static_cast<int>(k >> 3), wire = static_cast<int>(k & 7);
+  for_each_field(bytes, source, [&](int field, int wire, Reader& r) {
     if (field == 1 && wire == 2) {
       const auto msg = r.bytes();
-      Reader p{msg, 0, source};
       SentencePieceSpec::Piece piece;
-      while (p.at < msg.size()) {
-        const auto pk = p.varint();
-        const int f = static_cast<int>(pk >> 3), w = static_cast<int>(pk & 7);
+      for_each_field(msg, source, [&](int f, int w, Reader& p) {
         if (f == 1 && w == 2) {
           piece.text = p.bytes();
         } else if (f == 2 && w == 5) {
@@ -122,20 +129,14 @@ SentencePieceSpec parse_sentencepiece_model(const std::string& bytes, const std:
         } else if (f == 3 && w == 0) {
           piece.type = static_cast<SentencePieceSpec::Type>(p.varint());
         } else {
-          p.skip(w);
+          return false;
         }
-      }
+        return true;
+      });
       spec.pieces.push_back(piece);
     } else if (field == 2 && wire == 2) {
-      const auto msg = r.bytes();
-      Reader t{msg, 0, source};
-      while (t.at < msg.size()) {
-        const auto tk = t.varint();
-        const int f = static_cast<int>(tk >> 3), w = static_cast<int>(tk & 7);
-        if (w != 0) {
-          t.skip(w);
-          continue;
-        }
+      for_each_field(r.bytes(), source, [&](int f, int w, Reader& t) {
+        if (w != 0) return false;
         const auto v = static_cast<std::int32_t>(t.varint());
         if (f == 3)
           spec.model_type = v;
@@ -149,13 +150,10 @@ SentencePieceSpec parse_sentencepiece_model(const std::string& bytes, const std:
           spec.eos_id = v;
         else if (f == 43)
           spec.pad_id = v;
-      }
+        return true;
+      });
     } else if (field == 3 && wire == 2) {
-      const auto msg = r.bytes();
-      Reader n{msg, 0, source};
-      while (n.at < msg.size()) {
-        const auto nk = n.varint();
-        const int f = static_cast<int>(nk >> 3), w = static_cast<int>(nk & 7);
+      for_each_field(r.bytes(), source, [&](int f, int w, Reader& n) {
         if (f == 1 && w == 2)
           spec.normalizer_name = n.bytes();
         else if (f == 2 && w == 2)
@@ -167,13 +165,14 @@ SentencePieceSpec parse_sentencepiece_model(const std::string& bytes, const std:
         else if (f == 5 && w == 0)
           spec.escape_whitespaces = n.varint() != 0;
         else
-          n.skip(w);
-      }
+          return false;
+        return true;
+      });
     } else {
-      r.skip(wire);
+      return false;
     }
-    if (r.at > bytes.size()) throw_user_error(source, "truncated sentencepiece model");
-  }
+    return true;
+  });
   return spec;
 }
 

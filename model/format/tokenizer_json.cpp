@@ -35,6 +35,29 @@ bool flag(const nlohmann::json& o, const char* key, bool fallback, const std::st
   return o[key].get<bool>();
 }
 
+const std::string kMeta = "\xe2\x96\x81";  // U+2581, sentencepiece's whitespace
+
+// A normalizer / pre_tokenizer / decoder as its list of steps: a "Sequence" gives its items
+// (listed under `items`: "normalizers", "pretokenizers" or "decoders"), null gives none and
+// anything else is the one step.
+std::vector<nlohmann::json> steps(const nlohmann::json& part, const char* items) {
+  std::vector<nlohmann::json> out;
+  if (part.is_null()) return out;
+  if (type_of(part) == "Sequence")
+    for (const auto& x : part.value(items, nlohmann::json::array())) out.push_back(x);
+  else
+    out.push_back(part);
+  return out;
+}
+
+// A Metaspace step: whether it prepends U+2581 to the text (prepend_scheme, or the older
+// add_prefix_space). Its replacement must be U+2581; `not_u2581` is the complaint otherwise.
+bool metaspace_prepends(const nlohmann::json& x, const std::string& path, const std::string& not_u2581) {
+  if (x.value("replacement", kMeta) != kMeta) unsupported(path, not_u2581);
+  const auto scheme = x.value("prepend_scheme", std::string());
+  return scheme.empty() ? flag(x, "add_prefix_space", true, path) : scheme != "never";
+}
+
 // The added tokens: {content, id, special}.
 struct Added {
   std::string content;
@@ -111,15 +134,7 @@ SentencePieceSpec unigram_from_tokenizer_json(const std::string& path) {
   }
   // The normaliser.
   spec.remove_extra_whitespaces = false;
-  std::vector<nlohmann::json> normalizers;
-  if (j.contains("normalizer") && !j["normalizer"].is_null()) {
-    if (type_of(j["normalizer"]) == "Sequence")
-      for (const auto& x : j["normalizer"].value("normalizers", nlohmann::json::array()))
-        normalizers.push_back(x);
-    else
-      normalizers.push_back(j["normalizer"]);
-  }
-  for (const auto& x : normalizers) {
+  for (const auto& x : steps(j.value("normalizer", nlohmann::json()), "normalizers")) {
     const auto t = type_of(x);
     if (t == "Precompiled") {
       spec.precompiled_charsmap =
@@ -134,25 +149,14 @@ SentencePieceSpec unigram_from_tokenizer_json(const std::string& path) {
     }
   }
   // The pre-tokeniser: Metaspace, after a WhitespaceSplit or alone.
-  std::vector<nlohmann::json> pre;
-  if (j.contains("pre_tokenizer") && !j["pre_tokenizer"].is_null()) {
-    if (type_of(j["pre_tokenizer"]) == "Sequence")
-      for (const auto& x : j["pre_tokenizer"].value("pretokenizers", nlohmann::json::array()))
-        pre.push_back(x);
-    else
-      pre.push_back(j["pre_tokenizer"]);
-  }
   bool metaspace = false;
-  for (const auto& x : pre) {
+  for (const auto& x : steps(j.value("pre_tokenizer", nlohmann::json()), "pretokenizers")) {
     const auto t = type_of(x);
     if (t == "WhitespaceSplit") {
       spec.remove_extra_whitespaces = true;
     } else if (t == "Metaspace") {
-      if (x.value("replacement", std::string("\xe2\x96\x81")) != "\xe2\x96\x81")
-        unsupported(path, "a Metaspace replacement other than U+2581");
+      spec.add_dummy_prefix = metaspace_prepends(x, path, "a Metaspace replacement other than U+2581");
       if (x.value("split", true) == false) unsupported(path, "a Metaspace pre-tokenizer with split false");
-      const auto scheme = x.value("prepend_scheme", std::string());
-      spec.add_dummy_prefix = scheme.empty() ? flag(x, "add_prefix_space", true, path) : scheme != "never";
       metaspace = true;
     } else {
       unsupported(path, "the pre_tokenizer " + x.dump());
@@ -164,24 +168,12 @@ SentencePieceSpec unigram_from_tokenizer_json(const std::string& path) {
 
 namespace {
 
-const std::string kMeta = "\xe2\x96\x81";  // U+2581, sentencepiece's whitespace
-
 // sentencepiece's whitespace handling as a tokenizer.json writes it: a Prepend("▁") +
 // Replace(" ", "▁") normaliser (transformers' legacy Llama conversion) or a Metaspace
 // pre-tokeniser. Sets add_dummy_prefix; false when neither is there.
 bool sentencepiece_whitespace(const nlohmann::json& j, SentencePieceSpec& spec, const std::string& path) {
-  std::vector<nlohmann::json> normalizers, pre;
-  const auto flatten = [](const nlohmann::json& part, const char* list, std::vector<nlohmann::json>& out) {
-    if (part.is_null()) return;
-    if (type_of(part) == "Sequence")
-      for (const auto& x : part.value(list, nlohmann::json::array())) out.push_back(x);
-    else
-      out.push_back(part);
-  };
-  flatten(j.value("normalizer", nlohmann::json()), "normalizers", normalizers);
-  flatten(j.value("pre_tokenizer", nlohmann::json()), "pretokenizers", pre);
   bool prepend = false, replace = false, metaspace = false;
-  for (const auto& x : normalizers) {
+  for (const auto& x : steps(j.value("normalizer", nlohmann::json()), "normalizers")) {
     const auto t = type_of(x);
     if (t == "Prepend" && x.value("prepend", std::string()) == kMeta) {
       prepend = true;
@@ -193,11 +185,10 @@ bool sentencepiece_whitespace(const nlohmann::json& j, SentencePieceSpec& spec, 
       unsupported(path, "the normalizer " + x.dump());
     }
   }
-  for (const auto& x : pre) {
-    if (type_of(x) != "Metaspace" || x.value("replacement", kMeta) != kMeta)
-      unsupported(path, "the pre_tokenizer " + x.dump());
-    const auto scheme = x.value("prepend_scheme", std::string());
-    prepend = scheme.empty() ? flag(x, "add_prefix_space", true, path) : scheme != "never";
+  for (const auto& x : steps(j.value("pre_tokenizer", nlohmann::json()), "pretokenizers")) {
+    const auto not_metaspace = "the pre_tokenizer " + x.dump();
+    if (type_of(x) != "Metaspace") unsupported(path, not_metaspace);
+    prepend = metaspace_prepends(x, path, not_metaspace);
     metaspace = true;
   }
   spec.add_dummy_prefix = prepend;
@@ -353,9 +344,8 @@ std::unique_ptr<ByteLevelBpe> byte_level_bpe_from_tokenizer_json(const std::stri
   if (j.contains("normalizer") && !j["normalizer"].is_null())
     unsupported(path, "normalizer '" + type_of(j["normalizer"]) + "' with byte-level BPE");
   // The pre-tokenizer: ByteLevel (GPT-2's regex), alone or as the only step of a Sequence.
-  auto p = j.contains("pre_tokenizer") ? j["pre_tokenizer"] : nlohmann::json();
-  if (type_of(p) == "Sequence" && p.contains("pretokenizers") && p["pretokenizers"].size() == 1)
-    p = p["pretokenizers"][0];
+  auto p = j.value("pre_tokenizer", nlohmann::json());
+  if (const auto only = steps(p, "pretokenizers"); only.size() == 1) p = only[0];
   if (type_of(p) != "ByteLevel")
     unsupported(path, "pre_tokenizer '" + (type_of(p).empty() ? std::string("none") : type_of(p)) +
                           "' (byte-level BPE needs ByteLevel with GPT-2's pattern)");
