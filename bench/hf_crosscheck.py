@@ -104,10 +104,11 @@ def make_models(root):
         d = os.path.join(root, name)
         m.save_pretrained(d)
         made[name] = (cls, d)
-    with open(os.path.join(root, 'llama', 'config.json')) as f:
-        c = json.load(f)
-    record('env/llama_config_keys', ok=True, transformers=tf.__version__,
-           rope_keys={k: v for k, v in c.items() if 'rope' in k}, dtype_keys=[k for k in c if 'dtype' in k])
+    configs = {}
+    for name in ('llama', 't5', 't5-v1.0', 'bert'):
+        with open(os.path.join(root, name, 'config.json')) as f:
+            configs[name] = json.load(f)
+    record('env/configs', ok=True, transformers=tf.__version__, configs=configs)
     return made
 
 
@@ -169,7 +170,7 @@ PEFT_CASES = {
     'gpt2': {
         'lora-qv': {'all_layers': {'lora': {'r': 2, 'targets': ['q', 'v']}}},
         'lora-qkv-ffn': {'all_layers': {'lora': {'r': 2, 'targets': ['qkv', 'o', 'ffn.in', 'ffn.out']}}},
-        'ia3': {'all_layers': {'ia3': {'targets': ['k', 'v', 'ffn']}}},
+        'ia3-ffn': {'all_layers': {'ia3': {'targets': ['ffn']}}},  # k, v: HF scales all of c_attn
         'prefix': {'all_layers': {'prefix': {'length': 3}}, 'prefix_mlp': {'hidden': 0}},
         'prompt': {'embeddings': {'prompt_tuning': {'length': 3}}},
         'p-tuning': {'embeddings': {'p_tuning': {'length': 3, 'encoder': 'mlp', 'hidden': 16}}},
@@ -251,18 +252,18 @@ def corpus_file(root):
 
 
 def tokenizer_checks(made, root):
+    """The reference is the tokenizers library itself (the fast tokenizers transformers wraps)."""
     import tokenizers as tk
-    from transformers import BertTokenizerFast, GPT2TokenizerFast, PreTrainedTokenizerFast
     corpus = corpus_file(root)
 
     def copy_model(src, dst):
         shutil.copytree(src, dst)
         return dst
 
-    def compare(check, d, fam, hf_encode, pairs=False):
+    def compare(check, d, fam, encode, pairs=False):
         worst = []
         for a, b in TEXTS:
-            if b is not None and not pairs:
+            if not pairs:
                 b = None
             extra = ['--text', a] + (['--text-pair', b] if b is not None else [])
             with tempfile.TemporaryDirectory() as t:
@@ -273,7 +274,7 @@ def tokenizer_checks(made, root):
                     a2 += ['--decoder-input-ids', '0']
                 ours(*a2)
                 got = load_file(out)['input_ids'][0].tolist()
-            want = hf_encode(a, b)
+            want = encode(a, b)
             if got != want:
                 worst.append({'text': a, 'pair': b, 'ours': got, 'theirs': want})
         record(check, ok=not worst, texts=len(TEXTS), mismatches=worst[:3])
@@ -281,36 +282,35 @@ def tokenizer_checks(made, root):
     def wordpiece():
         t = tk.BertWordPieceTokenizer(lowercase=True)
         t.train([corpus], vocab_size=V - 20, min_frequency=1)
+        enc = lambda a, b: (t.encode(a, b) if b is not None else t.encode(a)).ids
         d = copy_model(made['bert'][1], os.path.join(root, 'tok-bert'))
-        t.save_model(d)
-        hf = BertTokenizerFast(vocab_file=os.path.join(d, 'vocab.txt'), do_lower_case=True)
-        compare('tok/wordpiece-vocab.txt', d, 'bert', lambda a, b: hf(a, b)['input_ids'], pairs=True)
+        t.save_model(d)  # vocab.txt
+        compare('tok/wordpiece-vocab.txt', d, 'bert', enc, pairs=True)
         d2 = copy_model(made['bert'][1], os.path.join(root, 'tok-bert-json'))
-        hf.save_pretrained(d2)  # tokenizer.json, tokenizer_config.json, vocab.txt
-        os.remove(os.path.join(d2, 'vocab.txt'))
-        compare('tok/wordpiece-tokenizer.json', d2, 'bert', lambda a, b: hf(a, b)['input_ids'], pairs=True)
+        t.save(os.path.join(d2, 'tokenizer.json'))
+        compare('tok/wordpiece-tokenizer.json', d2, 'bert', enc, pairs=True)
 
     def bytelevel():
         t = tk.ByteLevelBPETokenizer()
         t.train([corpus], vocab_size=V - 1, min_frequency=2, special_tokens=['<|endoftext|>'])
+        enc = lambda a, b: t.encode(a).ids
         d = copy_model(made['gpt2'][1], os.path.join(root, 'tok-gpt2'))
-        t.save_model(d)
-        hf = GPT2TokenizerFast(vocab_file=os.path.join(d, 'vocab.json'), merges_file=os.path.join(d, 'merges.txt'))
-        compare('tok/byte-level-bpe-vocab.json', d, 'gpt2', lambda a, b: hf(a)['input_ids'])
+        t.save_model(d)  # vocab.json, merges.txt
+        compare('tok/byte-level-bpe-vocab.json', d, 'gpt2', enc)
         d2 = copy_model(made['gpt2'][1], os.path.join(root, 'tok-gpt2-json'))
-        hf.save_pretrained(d2)
-        for f in ('vocab.json', 'merges.txt'):
-            os.remove(os.path.join(d2, f))
-        compare('tok/byte-level-bpe-tokenizer.json', d2, 'gpt2', lambda a, b: hf(a)['input_ids'])
+        t.save(os.path.join(d2, 'tokenizer.json'))
+        compare('tok/byte-level-bpe-tokenizer.json', d2, 'gpt2', enc)
 
     def unigram():
         t = tk.SentencePieceUnigramTokenizer()
         t.train([corpus], vocab_size=V - 20, special_tokens=['<pad>', '</s>', '<unk>'], unk_token='<unk>')
         t.post_processor = tk.processors.TemplateProcessing(single='$A </s>', special_tokens=[('</s>', 1)])
         d = copy_model(made['t5'][1], os.path.join(root, 'tok-t5'))
-        hf = PreTrainedTokenizerFast(tokenizer_object=t._tokenizer, eos_token='</s>', pad_token='<pad>', unk_token='<unk>')
-        hf.save_pretrained(d)
-        compare('tok/unigram-tokenizer.json', d, 't5', lambda a, b: hf(a)['input_ids'])
+        t.save(os.path.join(d, 'tokenizer.json'))
+        with open(os.path.join(d, 'tokenizer.json')) as f:
+            normalizer = json.load(f).get('normalizer')
+        record('tok/unigram-normalizer', ok=True, normalizer=normalizer)
+        compare('tok/unigram-tokenizer.json', d, 't5', lambda a, b: t.encode(a).ids)
 
     for name, fn in (('tok/wordpiece', wordpiece), ('tok/byte-level-bpe', bytelevel), ('tok/unigram', unigram)):
         checked(name, fn)

@@ -6,6 +6,7 @@
 //                    --peft lora|adapter|none --threads 2 --warmup 3 --steps 10
 #include <torch/torch.h>
 
+#include <unistd.h>  // getpid
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>

@@ -34,6 +34,7 @@ InstalledPeft install_peft(const std::string& model_dir,
                          : head == model::HeadKind::token  ? "TOKEN_CLS"
                                                            : "";
     out.info.task_model = head != model::HeadKind::none;
+    out.info.head = loaded.model->named_head_parameters();
   }
   return out;
 }

@@ -141,6 +141,15 @@ std::vector<torch::Tensor> EncoderForTaskImpl::head_parameters() const {
   return {};
 }
 
+std::vector<std::pair<std::string, torch::Tensor>> EncoderForTaskImpl::named_head_parameters() const {
+  // Everything outside the backbone (registered first, as "bert" or "roberta").
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  const std::string base_name = named_children().begin()->key() + ".";
+  for (const auto& p : named_parameters())
+    if (p.key().rfind(base_name, 0) != 0) out.emplace_back(p.key(), p.value());
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 namespace {

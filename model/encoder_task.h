@@ -85,6 +85,8 @@ class EncoderForTaskImpl : public torch::nn::Module {
   const EncoderConfig& config() const { return base->config(); }
   // Parameters of the head only (they train with every PEFT method, and are counted apart).
   std::vector<torch::Tensor> head_parameters() const;
+  // The same, with their names in the checkpoint (classifier.weight, classifier.dense.bias, ...).
+  std::vector<std::pair<std::string, torch::Tensor>> named_head_parameters() const;
 
   EncoderModel base{nullptr};
 

@@ -236,7 +236,7 @@ class T5ForConditionalGenerationImpl : public T5ModelImpl {
     Seq2SeqOutput out;
     out.last_hidden_state = drop(decoder->final_layer_norm->forward(x));
     auto h = out.last_hidden_state;
-    if (c_.tie_word_embeddings) h = h * std::pow(static_cast<double>(c_.d_model), -0.5);
+    if (c_.scale_decoder_outputs) h = h * std::pow(static_cast<double>(c_.d_model), -0.5);
     out.logits = lm_logits(h, lm_head, shared->weight);
     return out;
   }

@@ -299,11 +299,14 @@ void export_hf(PeftModel& m, const std::vector<nlohmann::json>& layers, const Pe
     j["encoder_hidden_size"] = dims.hidden;
     j["prefix_projection"] = false;
     j["num_transformer_submodules"] = 1;
-    if (!is_causal(dims))
-      log::warn(
-          "hf-peft prefix: HF PEFT shifts BERT/RoBERTa positions by {} (the prefix length); autopeft does "
-          "not, so outputs there differ slightly from ours",
-          *lengths.begin());
+    // HF PEFT hands the prefix to the model as past_key_values, so the model numbers the tokens
+    // from P (absolute positions of BERT / GPT-2, rotary angles of Llama); autopeft's prefix, as
+    // AdapterHub's and He et al.'s, leaves positions alone. Measured with HF PEFT 0.21 on tiny
+    // random GPT-2 / Llama models (bench/hf_crosscheck.py): logits 0.7-1.4 apart.
+    log::warn(
+        "hf-peft prefix: HF PEFT passes the prefix as past_key_values, which shifts the tokens' positions "
+        "by {} (the prefix length); autopeft's prefix does not, so HF PEFT's outputs differ from ours",
+        *lengths.begin());
   } else if (method == "prompt_tuning" || method == "p_tuning") {
     if (dims.family == "t5")
       cannot("hf-peft", "a T5 prompt",
@@ -331,6 +334,17 @@ void export_hf(PeftModel& m, const std::vector<nlohmann::json>& layers, const Pe
            "HF PEFT has no " + method + " (bottleneck adapters live in AdapterHub: --format adapters)");
   }
   if (!info.task_type.empty()) j["task_type"] = info.task_type;
+  if (!info.head.empty() && (info.task_type == "SEQ_CLS" || info.task_type == "TOKEN_CLS")) {
+    // Keyed as HF PEFT's own save writes them: the wrapper's path to the task model (prompt
+    // methods wrap it directly, LoRA and IA3 through a tuner's .model), then the head's own name.
+    const bool prompt = method == "prefix" || method == "prompt_tuning" || method == "p_tuning";
+    std::set<std::string> modules;
+    for (const auto& [name, t] : info.head) {
+      tensors.emplace_back((prompt ? "base_model." : "base_model.model.") + name, t.detach());
+      modules.insert(name.substr(0, name.find('.')));
+    }
+    j["modules_to_save"] = modules;
+  }
   if (!info.base_model.empty()) j["base_model_name_or_path"] = info.base_model;
   j["inference_mode"] = true;
   write_json(out / "adapter_config.json", j);

@@ -28,6 +28,10 @@ struct ExportInfo {
   std::string task_type;   // HF PEFT task_type ("SEQ_CLS", "TOKEN_CLS", "" for none)
   bool task_model = true;  // keys under "bert." / "roberta." (a task model) or bare
   std::string adapter_name = "autopeft";
+  // The task head's tensors under their checkpoint names (classifier.*): hf-peft writes them as
+  // HF PEFT saves a SEQ_CLS / TOKEN_CLS adapter's modules_to_save (HF PEFT 0.21 refuses to load
+  // such an adapter without them); the other formats leave the head to head.safetensors.
+  std::vector<std::pair<std::string, torch::Tensor>> head;
 };
 
 // Writes the files into `out_dir` (created). `config` is the configuration `model` was built from.

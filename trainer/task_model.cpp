@@ -108,13 +108,8 @@ std::int64_t TaskModel::trainable_count() const {
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> TaskModel::head_tensors() const {
-  std::vector<std::pair<std::string, torch::Tensor>> out;
-  if (lm_.model || t5_.model) return out;
-  const auto& m = loaded_.model;
-  const std::string base_name = m->named_children().begin()->key();
-  for (const auto& p : m->named_parameters())
-    if (p.key().rfind(base_name + ".", 0) != 0) out.emplace_back(p.key(), p.value());
-  return out;
+  if (lm_.model || t5_.model) return {};
+  return loaded_.model->named_head_parameters();
 }
 
 }  // namespace autopeft::trainer

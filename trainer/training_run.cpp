@@ -226,6 +226,7 @@ nlohmann::json export_run(RunResult& run, const PreparedTask& prepared, const Tr
                      : head == model::HeadKind::token  ? "TOKEN_CLS"
                                                        : "";
     info.task_model = head != model::HeadKind::none;
+    info.head = run.model->head_tensors();  // the trained head
   }
   const std::vector<std::pair<std::string, peft::ExportFormat>> formats = {
       {"native", peft::ExportFormat::native},

@@ -145,9 +145,19 @@ DecoderConfig parse_decoder_config(const nlohmann::json& c, const std::string& s
     cfg.activation = activation_key(c, "hidden_act", source, "silu");
     cfg.norm_eps = get<double>(c, "rms_norm_eps", source, 1e-6);
     cfg.rope_theta = get<double>(c, "rope_theta", source, 10000.0);
-    if (!(cfg.rope_theta > 1.0)) throw_user_error(source, "rope_theta must be greater than 1");
-    if (c.contains("rope_scaling") && !c["rope_scaling"].is_null())
+    if (c.contains("rope_parameters") && !c["rope_parameters"].is_null()) {
+      // transformers 5 writes theta and scaling together: {"rope_type", "rope_theta", "factor", ...}.
+      const auto& rp = c["rope_parameters"];
+      const auto where = source + ": rope_parameters";
+      cfg.rope_scaling = rope_scaling_of(rp, where);
+      if (rp.contains("rope_theta")) {
+        if (!rp["rope_theta"].is_number()) throw_user_error(where + ".rope_theta", "must be a number");
+        cfg.rope_theta = rp["rope_theta"].get<double>();
+      }
+    } else if (c.contains("rope_scaling") && !c["rope_scaling"].is_null()) {
       cfg.rope_scaling = rope_scaling_of(c["rope_scaling"], source + ": rope_scaling");
+    }
+    if (!(cfg.rope_theta > 1.0)) throw_user_error(source, "rope_theta must be greater than 1");
     if (c.contains("sliding_window") && !c["sliding_window"].is_null())
       throw_user_error(source, "sliding_window attention is not supported");
     cfg.tie_word_embeddings = get<bool>(c, "tie_word_embeddings", source, false);

@@ -48,6 +48,7 @@ T5Config parse_t5_config(const nlohmann::json& c, const std::string& source) {
                      "unsupported feed_forward_proj '" + proj + "' (relu, gated-gelu, [gated-]<activation>)");
   cfg.activation = act;
   cfg.tie_word_embeddings = get<bool>(c, "tie_word_embeddings", source, true);
+  cfg.scale_decoder_outputs = get<bool>(c, "scale_decoder_outputs", source, cfg.tie_word_embeddings);
   cfg.pad_token_id = get<std::int64_t>(c, "pad_token_id", source, 0);
   cfg.eos_token_id = get<std::int64_t>(c, "eos_token_id", source, 1);
   cfg.decoder_start_token_id = get<std::int64_t>(c, "decoder_start_token_id", source, cfg.pad_token_id);

@@ -24,7 +24,11 @@ struct T5Config {
   double layer_norm_eps = 1e-6;
   bool gated = false;               // feed_forward_proj "gated-<act>"
   std::string activation = "relu";  // "relu" or, gated, "gelu_new" for "gated-gelu"
-  bool tie_word_embeddings = true;  // tied: the decoder output is scaled by d_model^-0.5 first
+  bool tie_word_embeddings = true;  // the LM head is the shared embedding table
+  // The decoder output is scaled by d_model^-0.5 before the LM head: config.json's
+  // scale_decoder_outputs (transformers 5, which writes tie_word_embeddings true for T5 v1.1 too),
+  // else tie_word_embeddings (transformers 4: v1.0 tied and scaled, v1.1 neither).
+  bool scale_decoder_outputs = true;
   std::int64_t pad_token_id = 0;
   std::int64_t eos_token_id = 1;
   std::int64_t decoder_start_token_id = 0;

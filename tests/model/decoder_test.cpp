@@ -260,6 +260,36 @@ TEST(DecoderTest, RopeScalingFromConfigAndItsErrors) {
   }
 }
 
+// transformers 5 writes theta and scaling as one "rope_parameters" object: the same model as the
+// older top-level rope_theta and rope_scaling keys.
+TEST(DecoderTest, RopeParametersOfTransformers5EqualTheOlderKeys) {
+  TempDir dir;
+  testing::write_tiny_llama(dir.path());
+  const std::vector<std::int64_t> ids = {1, 17, 3, 49, 22};
+  auto config = nlohmann::json::parse(std::ifstream(dir.path() / "config.json"));
+  const auto logits_with = [&](const nlohmann::json& c) {
+    std::ofstream(dir.path() / "config.json") << c.dump();
+    return logits_of(*load_causal_lm(dir.path().string()).model, ids);
+  };
+  auto older = config;
+  older["rope_theta"] = 50000.0;
+  older["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 3.0}};
+  auto newer = config;
+  newer.erase("rope_theta");
+  newer["rope_parameters"] = {{"rope_type", "linear"}, {"rope_theta", 50000.0}, {"factor", 3.0}};
+  const auto a = logits_with(older);
+  EXPECT_TENSOR_NEAR(logits_with(newer), a, 1e-6);
+  newer["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 50000.0}};
+  older.erase("rope_scaling");
+  const auto b = logits_with(older);
+  EXPECT_TENSOR_NEAR(logits_with(newer), b, 1e-6);
+  EXPECT_GT((a - b).abs().max().item<double>(), 1e-4);
+  newer["rope_theta"] = 10000.0;  // both written: rope_parameters wins, as in transformers 5
+  EXPECT_TENSOR_NEAR(logits_with(newer), b, 1e-6);
+  newer["rope_parameters"]["rope_theta"] = "big";
+  EXPECT_THROW(parse_decoder_config(newer, "cfg.json"), UserError);
+}
+
 class CacheTest : public ::testing::TestWithParam<std::string> {
  protected:
   std::shared_ptr<CausalLmImpl> load(const TempDir& dir) {
@@ -418,7 +448,9 @@ TEST(GenerationTest, BeamSearchStopsAtEosAndBeatsOrTiesGreedy) {
   o.beams = 4;
   const auto beam = generate(*m, {5, 17}, o);
   EXPECT_EQ(beam.tokens.size(), 6u);
-  EXPECT_GE(beam.score, greedy.score - 1e-9);
+  // Equal sequences score equally up to float32 rounding (the beam's batched rows and greedy's one
+  // row take different kernels: 1e-6 apart with the MKL of a pip PyTorch 2.11).
+  EXPECT_GE(beam.score, greedy.score - 1e-4);
   // With the most likely first token as EOS, greedy ends after one token.
   GenerationOptions e;
   e.eos = std::vector<std::int64_t>{greedy.tokens[0]};

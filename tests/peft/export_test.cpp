@@ -95,6 +95,34 @@ TEST_F(PeftExportTest, HfPeftPrefixIsTheEjectedTableInPastKeyValuesOrder) {
   EXPECT_TENSOR_NEAR(table.narrow(1, 3 * 32, 32), v, 0.0);
 }
 
+// A SEQ_CLS adapter carries its task head as HF PEFT's modules_to_save (HF PEFT 0.21 looks the
+// keys up when loading: base_model.model.classifier.weight under LoRA / IA3, base_model.classifier.*
+// under the prompt methods, which wrap the task model directly).
+TEST_F(PeftExportTest, HfPeftWritesTheTaskHeadAsModulesToSave) {
+  for (const auto& [method, prefix] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"all_layers": {"lora": {"r": 2}}})", "base_model.model."},
+           {R"({"all_layers": {"prefix": {"length": 2}}})", "base_model."},
+           {R"({"embeddings": {"prompt_tuning": {"length": 2}}})", "base_model."}}) {
+    auto body = nlohmann::json::parse(method);
+    body["autopeft_peft_config"] = 1;
+    const auto config = PeftConfig::from_json(body, "cfg");
+    auto fresh = model::EncoderForTask(task->config(), model::HeadKind::sequence, 2);
+    PeftModel pm(fresh->base, config);
+    ExportInfo info;
+    info.task_type = "SEQ_CLS";
+    info.head = fresh->named_head_parameters();
+    ASSERT_EQ(info.head.size(), 2u);
+    const auto out = (tmp / ("head-" + std::to_string(method.size()))).string();
+    export_peft(pm, config, ExportFormat::hf_peft, info, out);
+    EXPECT_EQ(read_json(out + "/adapter_config.json")["modules_to_save"], nlohmann::json({"classifier"}));
+    const auto t = model::load_safetensors(out + "/adapter_model.safetensors");
+    ASSERT_TRUE(t.count(prefix + "classifier.weight")) << method;
+    EXPECT_TRUE(
+        torch::equal(t.at(prefix + "classifier.weight"), fresh->named_parameters()["classifier.weight"]));
+    EXPECT_TRUE(t.count(prefix + "classifier.bias"));
+  }
+}
+
 TEST_F(PeftExportTest, AdaptersUnionWithPerLayerReductionFactors) {
   check({{"autopeft_peft_config", 1},
          {"layers",
