@@ -312,7 +312,25 @@ def tokenizer_checks(made, root):
         record('tok/unigram-normalizer', ok=True, normalizer=normalizer)
         compare('tok/unigram-tokenizer.json', d, 't5', lambda a, b: t.encode(a).ids)
 
-    for name, fn in (('tok/wordpiece', wordpiece), ('tok/byte-level-bpe', bytelevel), ('tok/unigram', unigram)):
+    def llama3():
+        # Llama 3's layout: a Split with its pattern, ByteLevel without a regex, ignore_merges.
+        pattern = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+                   r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+        t = tk.Tokenizer(tk.models.BPE(ignore_merges=True))
+        t.pre_tokenizer = tk.pre_tokenizers.Sequence([
+            tk.pre_tokenizers.Split(tk.Regex(pattern), behavior='isolated', invert=False),
+            tk.pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+        t.decoder = tk.decoders.ByteLevel()
+        t.train([corpus], tk.trainers.BpeTrainer(vocab_size=V - 10, special_tokens=['<|begin_of_text|>'],
+                                                 initial_alphabet=tk.pre_tokenizers.ByteLevel.alphabet()))
+        d = copy_model(made['llama'][1], os.path.join(root, 'tok-llama3'))
+        t.save(os.path.join(d, 'tokenizer.json'))
+        with open(os.path.join(d, 'config.json')) as f:
+            bos = json.load(f)['bos_token_id']  # ours puts config.json's BOS in front
+        compare('tok/llama3-tokenizer.json', d, 'llama', lambda a, b: [bos] + t.encode(a).ids)
+
+    for name, fn in (('tok/wordpiece', wordpiece), ('tok/byte-level-bpe', bytelevel), ('tok/unigram', unigram),
+                     ('tok/llama3', llama3)):
         checked(name, fn)
 
 

@@ -1,5 +1,6 @@
 #include "model/generation_tokenizer.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -24,15 +25,40 @@ bool flag(const nlohmann::json& c, const char* key, bool fallback) {
   return c.contains(key) && c[key].is_boolean() ? c[key].get<bool>() : fallback;
 }
 
-class Gpt2Tokenizer : public GenerationTokenizer {
+// Byte-level BPE (GPT-2; Llama 3's tokenizer.json): a BOS in front when the family has one; decode
+// drops the family's BOS / EOS.
+class ByteLevelTokenizer : public GenerationTokenizer {
  public:
-  explicit Gpt2Tokenizer(const std::string& dir) {
-    const bool files = fs::exists(fs::path(dir) / "vocab.json") && fs::exists(fs::path(dir) / "merges.txt");
-    if (!files && fs::exists(fs::path(dir) / "tokenizer.json")) {
-      bpe_ = byte_level_bpe_from_tokenizer_json((fs::path(dir) / "tokenizer.json").string());
-      eot_ = bpe_->token_id("<|endoftext|>");
-      return;
-    }
+  ByteLevelTokenizer(std::unique_ptr<ByteLevelBpe> bpe, std::int64_t bos, std::vector<std::int64_t> dropped)
+      : bpe_(std::move(bpe)), bos_(bos), dropped_(std::move(dropped)) {}
+  std::vector<std::int64_t> encode(const std::string& text) const override {
+    auto ids = bpe_->to_ids(text);
+    if (bos_ >= 0) ids.insert(ids.begin(), bos_);
+    return ids;
+  }
+  std::vector<std::int64_t> encode_plain(const std::string& text) const override {
+    return bpe_->to_ids(text);
+  }
+  std::string decode(const std::vector<std::int64_t>& ids) const override {
+    std::vector<std::int64_t> kept;
+    for (auto id : ids)
+      if (std::find(dropped_.begin(), dropped_.end(), id) == dropped_.end()) kept.push_back(id);
+    return bpe_->decode(kept);
+  }
+
+ private:
+  std::unique_ptr<ByteLevelBpe> bpe_;
+  std::int64_t bos_;
+  std::vector<std::int64_t> dropped_;
+};
+
+// GPT-2: vocab.json + merges.txt (or a tokenizer.json), no BOS; <|endoftext|> dropped in decode.
+std::unique_ptr<GenerationTokenizer> gpt2_tokenizer(const std::string& dir) {
+  std::unique_ptr<ByteLevelBpe> bpe;
+  const bool files = fs::exists(fs::path(dir) / "vocab.json") && fs::exists(fs::path(dir) / "merges.txt");
+  if (!files && fs::exists(fs::path(dir) / "tokenizer.json")) {
+    bpe = byte_level_bpe_from_tokenizer_json((fs::path(dir) / "tokenizer.json").string());
+  } else {
     for (const char* f : {"vocab.json", "merges.txt"})
       if (!fs::exists(fs::path(dir) / f))
         throw_user_error(
@@ -41,25 +67,12 @@ class Gpt2Tokenizer : public GenerationTokenizer {
     const auto vocab = read_json_file((fs::path(dir) / "vocab.json").string(), "vocabulary");
     if (vocab.is_object() && vocab.contains("<|endoftext|>")) o.special_tokens = {"<|endoftext|>"};
     o.add_prefix_space = flag(tokenizer_config(dir), "add_prefix_space", false);
-    bpe_ = ByteLevelBpe::from_files((fs::path(dir) / "vocab.json").string(),
-                                    (fs::path(dir) / "merges.txt").string(), o);
-    eot_ = bpe_->token_id("<|endoftext|>");
+    bpe = ByteLevelBpe::from_files((fs::path(dir) / "vocab.json").string(),
+                                   (fs::path(dir) / "merges.txt").string(), o);
   }
-  std::vector<std::int64_t> encode(const std::string& text) const override { return bpe_->to_ids(text); }
-  std::vector<std::int64_t> encode_plain(const std::string& text) const override {
-    return bpe_->to_ids(text);
-  }
-  std::string decode(const std::vector<std::int64_t>& ids) const override {
-    std::vector<std::int64_t> kept;
-    for (auto id : ids)
-      if (id != eot_) kept.push_back(id);
-    return bpe_->decode(kept);
-  }
-
- private:
-  std::unique_ptr<ByteLevelBpe> bpe_;
-  std::int64_t eot_ = -1;
-};
+  const auto eot = bpe->token_id("<|endoftext|>");
+  return std::make_unique<ByteLevelTokenizer>(std::move(bpe), -1, std::vector<std::int64_t>{eot});
+}
 
 // A sentencepiece model used with its own ids: BOS in front and EOS behind when asked.
 class SentencePieceGenerationTokenizer : public GenerationTokenizer {
@@ -106,9 +119,19 @@ std::string sentencepiece_file(const std::string& dir, const char* name, const c
 
 std::unique_ptr<GenerationTokenizer> load_causal_lm_tokenizer(const std::string& dir,
                                                               const DecoderConfig& config) {
-  if (config.family == DecoderFamily::gpt2) return std::make_unique<Gpt2Tokenizer>(dir);
+  if (config.family == DecoderFamily::gpt2) return gpt2_tokenizer(dir);
   const auto c = tokenizer_config(dir);
   const auto json = fs::path(dir) / "tokenizer.json";
+  if (!fs::exists(fs::path(dir) / "tokenizer.model") && fs::exists(json) &&
+      tokenizer_json_model_type(json.string()) == "BPE" && !is_sentencepiece_bpe(json.string())) {
+    // Llama 3: byte-level BPE; BOS (<|begin_of_text|>) from config.json, in front unless
+    // tokenizer_config.json says add_bos_token false.
+    auto dropped = config.eos_token_ids;
+    if (config.bos_token_id >= 0) dropped.push_back(config.bos_token_id);
+    return std::make_unique<ByteLevelTokenizer>(byte_level_bpe_from_tokenizer_json(json.string()),
+                                                flag(c, "add_bos_token", true) ? config.bos_token_id : -1,
+                                                std::move(dropped));
+  }
   if (!fs::exists(fs::path(dir) / "tokenizer.model") && fs::exists(json) &&
       is_sentencepiece_bpe(json.string()))  // sentencepiece runs the BPE model it was converted from
     return std::make_unique<SentencePieceGenerationTokenizer>(

@@ -61,8 +61,68 @@ const std::vector<std::string>& ByteLevelBpe::byte_encoder() {
   return table;
 }
 
-std::vector<std::string> ByteLevelBpe::pre_tokenize(const std::string& text) {
+namespace {
+
+bool is_newline(char32_t c) { return c == U'\r' || c == U'\n'; }
+char32_t lower_ascii(char32_t c) { return c >= U'A' && c <= U'Z' ? c + 32 : c; }
+
+// Llama 3's pattern, alternative by alternative as the regex engine tries them at each position:
+//   (?i:'s|'t|'re|'ve|'m|'ll|'d) | [^\r\n\p{L}\p{N}]?\p{L}+ | \p{N}{1,3} | ?[^\s\p{L}\p{N}]+[\r\n]*
+//   | \s*[\r\n]+ | \s+(?!\S) | \s+
+// Returns the end of the match at i (every position matches one of them).
+std::size_t llama3_match(const std::vector<char32_t>& c, std::size_t i) {
+  const std::size_t n = c.size();
+  if (c[i] == U'\'' && i + 1 < n) {
+    const char32_t a = lower_ascii(c[i + 1]), b = i + 2 < n ? lower_ascii(c[i + 2]) : 0;
+    if (a == U's' || a == U't' || a == U'm' || a == U'd') return i + 2;
+    if ((a == U'r' && b == U'e') || (a == U'v' && b == U'e') || (a == U'l' && b == U'l')) return i + 3;
+  }
+  const Kind k = kind(c[i]);
+  // A letter run, after at most one character that is not a newline, letter or digit.
+  std::size_t j = i;
+  if (k != Kind::letter && k != Kind::number && !is_newline(c[i]) && i + 1 < n &&
+      kind(c[i + 1]) == Kind::letter)
+    ++j;
+  if (kind(c[j]) == Kind::letter) {
+    while (j < n && kind(c[j]) == Kind::letter) ++j;
+    return j;
+  }
+  if (k == Kind::number) {
+    j = i;
+    while (j < n && j < i + 3 && kind(c[j]) == Kind::number) ++j;
+    return j;
+  }
+  // Punctuation and symbols, after at most one plain space, then any newlines.
+  j = c[i] == U' ' && i + 1 < n && kind(c[i + 1]) == Kind::other ? i + 1 : i;
+  if (kind(c[j]) == Kind::other) {
+    while (j < n && kind(c[j]) == Kind::other) ++j;
+    while (j < n && is_newline(c[j])) ++j;
+    return j;
+  }
+  // White space: up to its last newline; else all of it at the end of the text, all but its last
+  // character before a non-space, or the one character.
+  std::size_t end = i;
+  while (end < n && kind(c[end]) == Kind::space) ++end;
+  for (std::size_t m = end; m > i; --m)
+    if (is_newline(c[m - 1])) return m;
+  if (end == n || end - i == 1) return end;
+  return end - 1;
+}
+
+}  // namespace
+
+std::vector<std::string> ByteLevelBpe::pre_tokenize(const std::string& text, Pattern pattern) {
   const auto cps = unicode::decode(text);
+  if (pattern == Pattern::llama3) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < cps.size();) {
+      const auto j = llama3_match(cps, i);
+      out.push_back(unicode::encode(std::vector<char32_t>(cps.begin() + static_cast<std::ptrdiff_t>(i),
+                                                          cps.begin() + static_cast<std::ptrdiff_t>(j))));
+      i = j;
+    }
+    return out;
+  }
   const std::size_t n = cps.size();
   std::vector<std::string> out;
   auto emit = [&](std::size_t from, std::size_t to) {
@@ -201,9 +261,13 @@ std::vector<std::string> ByteLevelBpe::bpe(const std::string& mapped) const {
 std::vector<std::string> ByteLevelBpe::tokenize(const std::string& text) const {
   std::vector<std::string> out;
   auto plain = [&](const std::string& part) {
-    for (const auto& piece : pre_tokenize(part)) {
+    for (const auto& piece : pre_tokenize(part, options_.pattern)) {
       std::string mapped;
       for (const unsigned char b : piece) mapped += byte_encoder()[b];
+      if (options_.ignore_merges && vocab_.count(mapped)) {
+        out.push_back(std::move(mapped));
+        continue;
+      }
       for (auto& p : bpe(mapped)) out.push_back(std::move(p));
     }
   };

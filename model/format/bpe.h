@@ -23,9 +23,15 @@ namespace autopeft::model {
 
 class ByteLevelBpe : public Tokenizer {
  public:
+  // The pre-tokeniser's pattern: GPT-2's (ByteLevel with use_regex), or the one Llama 3 (and
+  // tiktoken's cl100k) split with before a ByteLevel without regex: case-insensitive contractions,
+  // a letter run with one leading non-letter, digits in runs of at most 3, newlines apart.
+  enum class Pattern { gpt2, llama3 };
   struct Options {
     bool add_prefix_space = false;            // a space before the text, as RoBERTa's option
     std::vector<std::string> special_tokens;  // matched whole in the text (they must be in vocab)
+    Pattern pattern = Pattern::gpt2;
+    bool ignore_merges = false;  // a pre-token in the vocabulary is one piece, merges or not (Llama 3)
   };
   ByteLevelBpe(std::unordered_map<std::string, std::int64_t> vocab,
                std::vector<std::pair<std::string, std::string>> merges, Options options);
@@ -47,7 +53,7 @@ class ByteLevelBpe : public Tokenizer {
   std::string decode(const std::vector<std::int64_t>& ids) const;
 
   // The pre-tokeniser alone (pieces of the text as UTF-8, before the byte mapping).
-  static std::vector<std::string> pre_tokenize(const std::string& text);
+  static std::vector<std::string> pre_tokenize(const std::string& text, Pattern pattern = Pattern::gpt2);
   // GPT-2's byte -> character table, as UTF-8 strings.
   static const std::vector<std::string>& byte_encoder();
 

@@ -343,15 +343,36 @@ std::unique_ptr<ByteLevelBpe> byte_level_bpe_from_tokenizer_json(const std::stri
     unsupported(path, "BPE dropout");
   if (j.contains("normalizer") && !j["normalizer"].is_null())
     unsupported(path, "normalizer '" + type_of(j["normalizer"]) + "' with byte-level BPE");
-  // The pre-tokenizer: ByteLevel (GPT-2's regex), alone or as the only step of a Sequence.
-  auto p = j.value("pre_tokenizer", nlohmann::json());
-  if (const auto only = steps(p, "pretokenizers"); only.size() == 1) p = only[0];
-  if (type_of(p) != "ByteLevel")
-    unsupported(path, "pre_tokenizer '" + (type_of(p).empty() ? std::string("none") : type_of(p)) +
-                          "' (byte-level BPE needs ByteLevel with GPT-2's pattern)");
-  if (!flag(p, "use_regex", true, path)) unsupported(path, "ByteLevel with use_regex false");
+  // The pre-tokenizer: ByteLevel with GPT-2's regex, alone or as the only step of a Sequence; or
+  // Llama 3's: a Split with its pattern (isolated matches), then ByteLevel without a regex.
   ByteLevelBpe::Options o;
+  auto p = j.value("pre_tokenizer", nlohmann::json());
+  const auto parts = steps(p, "pretokenizers");
+  if (parts.size() == 2 && type_of(parts[0]) == "Split") {
+    static const std::string llama3 =
+        R"re((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)re";
+    const auto& split = parts[0];
+    const auto pattern = split.contains("pattern") && split["pattern"].is_object()
+                             ? split["pattern"].value("Regex", std::string())
+                             : std::string();
+    if (pattern != llama3)
+      unsupported(path, "the Split pattern " + split.value("pattern", nlohmann::json()).dump() +
+                            " (Llama 3's is the one supported)");
+    if (split.value("behavior", std::string()) != "Isolated" || flag(split, "invert", false, path))
+      unsupported(path, "a Split other than behavior Isolated, invert false");
+    o.pattern = ByteLevelBpe::Pattern::llama3;
+    p = parts[1];
+    if (type_of(p) != "ByteLevel" || flag(p, "use_regex", true, path))
+      unsupported(path, "a Split followed by " + p.dump() + " (expected ByteLevel with use_regex false)");
+  } else {
+    if (parts.size() == 1) p = parts[0];
+    if (type_of(p) != "ByteLevel")
+      unsupported(path, "pre_tokenizer '" + (type_of(p).empty() ? std::string("none") : type_of(p)) +
+                            "' (byte-level BPE needs ByteLevel with GPT-2's pattern, or Llama 3's Split)");
+    if (!flag(p, "use_regex", true, path)) unsupported(path, "ByteLevel with use_regex false");
+  }
   o.add_prefix_space = flag(p, "add_prefix_space", false, path);
+  o.ignore_merges = m.contains("ignore_merges") && flag(m, "ignore_merges", false, path);
   if (!m.contains("vocab") || !m["vocab"].is_object())
     throw_user_error(path, "model.vocab must be an object");
   std::unordered_map<std::string, std::int64_t> vocab;

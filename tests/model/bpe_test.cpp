@@ -29,6 +29,27 @@ TEST(BpeTest, PreTokeniserFollowsGpt2sPattern) {
   EXPECT_TRUE(ByteLevelBpe::pre_tokenize("").empty());
 }
 
+// Llama 3's pattern (tiktoken's cl100k), worked through by hand, alternative by alternative:
+// contractions case-insensitive; one non-letter (a space, a tab, a '$') joins the letters after
+// it; digits in runs of at most three, never joined to a space; punctuation takes the newlines
+// after it; white space ends at its last newline, or leaves its last character to what follows.
+TEST(BpeTest, PreTokeniserFollowsLlama3sPattern) {
+  const auto llama3 = [](const std::string& t) {
+    return ByteLevelBpe::pre_tokenize(t, ByteLevelBpe::Pattern::llama3);
+  };
+  EXPECT_EQ(llama3("Hello world's 12345 end"), (Pieces{"Hello", " world", "'s", " ", "123", "45", " end"}));
+  EXPECT_EQ(llama3("Don'T stop!!\n\nNow"), (Pieces{"Don", "'T", " stop", "!!\n\n", "Now"}));
+  EXPECT_EQ(llama3("a  \n  b"), (Pieces{"a", "  \n", " ", " b"}));
+  EXPECT_EQ(llama3("x   "), (Pieces{"x", "   "}));
+  EXPECT_EQ(llama3("  hi\tthere"), (Pieces{" ", " hi", "\tthere"}));
+  EXPECT_EQ(llama3("$100 costs, (ok)"), (Pieces{"$", "100", " costs", ",", " (", "ok", ")"}));
+  EXPECT_EQ(llama3("\nword 'LL"), (Pieces{"\n", "word", " '", "LL"}));
+  EXPECT_EQ(llama3("ÉCOLE café 日本"), (Pieces{"ÉCOLE", " café", " 日本"}));
+  EXPECT_TRUE(llama3("").empty());
+  // The same texts under GPT-2's pattern differ where the two patterns do.
+  EXPECT_EQ(ByteLevelBpe::pre_tokenize("Hello 12345"), (Pieces{"Hello", " 12345"}));
+}
+
 TEST(BpeTest, ByteTableMatchesGpt2) {
   const auto& t = ByteLevelBpe::byte_encoder();
   ASSERT_EQ(t.size(), 256u);

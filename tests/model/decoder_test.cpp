@@ -550,6 +550,40 @@ TEST(TokenizerJsonFolderTest, Gpt2RobertaAndBertFoldersLoadTokenizerJson) {
     EXPECT_EQ(classic.size(), 4u);
   }
   {
+    // A Llama folder with Llama 3's byte-level tokenizer.json (Split + ByteLevel): BOS from
+    // config.json in front; decode drops it. The pieces of "the movie was" are GPT-2's.
+    TempDir gpt2, dir;
+    testing::write_tiny_gpt2(gpt2.path());
+    const auto pieces =
+        load_causal_lm_tokenizer(gpt2.path().string(), load_decoder_config(gpt2.path().string()))
+            ->encode("the movie was");
+    to_json_bpe(gpt2.path(), "<|endoftext|>");
+    auto j = nlohmann::json::parse(testing::read_file(gpt2 / "tokenizer.json"));
+    const std::int64_t bos = static_cast<std::int64_t>(j["model"]["vocab"].size());
+    j["added_tokens"].push_back({{"id", bos}, {"content", "<|begin_of_text|>"}, {"special", true}});
+    j["model"]["ignore_merges"] = true;
+    j["pre_tokenizer"] = {
+        {"type", "Sequence"},
+        {"pretokenizers",
+         {{{"type", "Split"},
+           {"pattern",
+            {{"Regex",
+              R"re((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)re"}}},
+           {"behavior", "Isolated"},
+           {"invert", false}},
+          {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}}}};
+    testing::write_tiny_llama(dir.path());
+    std::ofstream(dir / "tokenizer.json") << j.dump();
+    auto config = nlohmann::json::parse(testing::read_file(dir / "config.json"));
+    config["bos_token_id"] = bos;
+    auto tok = load_causal_lm_tokenizer(dir.path().string(), parse_decoder_config(config, "config.json"));
+    auto expected = pieces;
+    expected.insert(expected.begin(), bos);
+    EXPECT_EQ(tok->encode("the movie was"), expected);
+    EXPECT_EQ(tok->encode_plain("the movie was"), pieces);
+    EXPECT_EQ(tok->decode(expected), "the movie was");
+  }
+  {
     TempDir dir;
     testing::write_tiny_roberta(dir.path());
     const auto cfg = load_encoder_config(dir.path().string());

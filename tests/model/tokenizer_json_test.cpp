@@ -124,6 +124,60 @@ TEST(TokenizerJsonTest, ByteLevelBpeMatchesVocabJsonAndMerges) {
   }
 }
 
+// Llama 3's tokenizer.json: a Split with its pattern then ByteLevel without a regex, and
+// ignore_merges: a pre-token in the vocabulary is one piece even where no merge builds it.
+TEST(TokenizerJsonTest, Llama3SplitThenByteLevelWithIgnoreMerges) {
+  Bpe bpe;
+  const std::int64_t whole = static_cast<std::int64_t>(bpe.vocab.size());
+  bpe.vocab["\u0120movies"] = whole;  // no merge makes " movies"
+  bpe.vocab["<|begin_of_text|>"] = whole + 1;
+  nlohmann::json vocab = bpe.vocab;
+  vocab.erase("<|endoftext|>");
+  vocab.erase("<|begin_of_text|>");
+  const std::string pattern =
+      R"re((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)re";
+  nlohmann::json j = {
+      {"added_tokens",
+       {{{"id", whole + 1}, {"content", "<|begin_of_text|>"}, {"special", true}},
+        {{"id", bpe.vocab["<|endoftext|>"]}, {"content", "<|endoftext|>"}, {"special", true}}}},
+      {"normalizer", nullptr},
+      {"pre_tokenizer",
+       {{"type", "Sequence"},
+        {"pretokenizers",
+         {{{"type", "Split"}, {"pattern", {{"Regex", pattern}}}, {"behavior", "Isolated"}, {"invert", false}},
+          {{"type", "ByteLevel"},
+           {"add_prefix_space", false},
+           {"trim_offsets", true},
+           {"use_regex", false}}}}}},
+      {"model",
+       {{"type", "BPE"}, {"ignore_merges", true}, {"vocab", vocab}, {"merges", nlohmann::json::array()}}}};
+  for (const auto& [a, b] : bpe.merges) j["model"]["merges"].push_back(a + " " + b);
+  TempDir dir;
+  dir.write("tokenizer.json", j.dump());
+  const auto t = byte_level_bpe_from_tokenizer_json((dir / "tokenizer.json").string());
+  const auto id = [&](const std::string& piece) { return bpe.vocab.at(piece).get<std::int64_t>(); };
+  // "<|begin_of_text|>the movies 2024": the special token whole; "the" by merges; " movies"
+  // whole (ignore_merges); " " alone; "202" and "4" as byte pieces (no merges for digits).
+  EXPECT_EQ(t->to_ids("<|begin_of_text|>the movies 2024"),
+            (std::vector<std::int64_t>{whole + 1, id("the"), whole, id("\u0120"), id("2"), id("0"), id("2"),
+                                       id("4")}));
+  EXPECT_EQ(t->decode(t->to_ids("the movies 2024, ünï")), "the movies 2024, ünï");
+  // Without ignore_merges " movies" is built by the merges: " movie" then "s".
+  j["model"]["ignore_merges"] = false;
+  dir.write("tokenizer.json", j.dump());
+  EXPECT_EQ(byte_level_bpe_from_tokenizer_json((dir / "tokenizer.json").string())->to_ids(" movies"),
+            (std::vector<std::int64_t>{id("\u0120movie"), id("s")}));
+  // Another pattern is named.
+  j["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = "\\s+";
+  dir.write("tokenizer.json", j.dump());
+  try {
+    byte_level_bpe_from_tokenizer_json((dir / "tokenizer.json").string());
+    ADD_FAILURE() << "accepted another Split pattern";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("Split pattern"), std::string::npos) << e.what();
+  }
+}
+
 TEST(TokenizerJsonTest, WhatWeDoNotRunExactlyIsRefusedByName) {
   TempDir dir;
   auto refused = [&](const nlohmann::json& j, bool bpe, const std::string& named) {
@@ -151,7 +205,7 @@ TEST(TokenizerJsonTest, WhatWeDoNotRunExactlyIsRefusedByName) {
       {"pre_tokenizer",
        {{"type", "Sequence"}, {"pretokenizers", {{{"type", "Split"}}, {{"type", "ByteLevel"}}}}}},
       {"model", {{"type", "BPE"}, {"vocab", nlohmann::json::object()}, {"merges", {}}}}};
-  refused(split, true, "Sequence");
+  refused(split, true, "Split pattern");
   const nlohmann::json metaspace = {{"pre_tokenizer", {{"type", "Metaspace"}}},
                                     {"model", {{"type", "BPE"}, {"vocab", nlohmann::json::object()}}}};
   refused(metaspace, true, "Metaspace");
