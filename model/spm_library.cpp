@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "core/errors.h"
+#include "model/format/unicode.h"
 #include "model/spm/spm_module.h"
 #include "model/spm_build_path.h"
 
@@ -162,7 +163,11 @@ struct TemporaryModelFile {
 }  // namespace
 
 SentencePieceModel::SentencePieceModel(const SentencePieceSpec& spec, const std::string& source)
-    : fns_(SentencePieceLibrary::instance().functions()), path_(source) {
+    : fns_(SentencePieceLibrary::instance().functions()),
+      path_(source),
+      pre_normalizer_(spec.pre_normalizer) {
+  if (!pre_normalizer_.empty() && pre_normalizer_ != "nmt_nfkc")
+    throw_user_error(source, "unknown text normaliser '" + pre_normalizer_ + "'");
   const TemporaryModelFile file(serialize_sentencepiece_model(spec), source);
   ErrorBuffer err;
   handle_ = fns_.load(file.path.c_str(), err.text, err.cap);
@@ -187,7 +192,12 @@ std::string SentencePieceModel::id_to_piece(int id) const {
   return std::string(buf.begin(), buf.end());
 }
 
-std::vector<int32_t> SentencePieceModel::encode(const std::string& text) const {
+std::string SentencePieceModel::prepared(const std::string& text) const {
+  return pre_normalizer_.empty() ? text : unicode::nmt_nfkc(text);
+}
+
+std::vector<int32_t> SentencePieceModel::encode(const std::string& raw) const {
+  const auto text = prepared(raw);
   return fetch<int32_t>(
       [&](int32_t* out, size_t cap, char* e, size_t ecap) {
         return fns_.encode(handle_, text.data(), text.size(), out, cap, e, ecap);
@@ -195,7 +205,8 @@ std::vector<int32_t> SentencePieceModel::encode(const std::string& text) const {
       path_);
 }
 
-std::vector<std::string> SentencePieceModel::encode_pieces(const std::string& text) const {
+std::vector<std::string> SentencePieceModel::encode_pieces(const std::string& raw) const {
+  const auto text = prepared(raw);
   auto buf = fetch<char>(
       [&](char* out, size_t cap, char* e, size_t ecap) {
         return fns_.encode_pieces(handle_, text.data(), text.size(), out, cap, e, ecap);

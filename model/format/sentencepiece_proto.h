@@ -26,6 +26,10 @@ struct SentencePieceSpec {
   bool add_dummy_prefix = true;
   bool remove_extra_whitespaces = true;
   bool escape_whitespaces = true;
+  // Not part of the proto: applied to the text before sentencepiece sees it. "" or "nmt_nfkc"
+  // (a tokenizer.json's Nmt and NFKC normalizers, sentencepiece's nmt_nfkc rule, whose compiled
+  // table sentencepiece only builds when training).
+  std::string pre_normalizer;
 };
 
 // The serialised ModelProto (what a .model file holds).

@@ -134,9 +134,14 @@ SentencePieceSpec unigram_from_tokenizer_json(const std::string& path) {
   }
   // The normaliser.
   spec.remove_extra_whitespaces = false;
-  for (const auto& x : steps(j.value("normalizer", nlohmann::json()), "normalizers")) {
+  const auto normalizers = steps(j.value("normalizer", nlohmann::json()), "normalizers");
+  for (std::size_t i = 0; i < normalizers.size(); ++i) {
+    const auto& x = normalizers[i];
     const auto t = type_of(x);
-    if (t == "Precompiled") {
+    if (t == "Nmt" && i + 1 < normalizers.size() && type_of(normalizers[i + 1]) == "NFKC") {
+      spec.pre_normalizer = "nmt_nfkc";  // what tokenizers' SentencePieceUnigramTokenizer writes
+      ++i;
+    } else if (t == "Precompiled") {
       spec.precompiled_charsmap =
           base64_decode(x.value("precompiled_charsmap", std::string()), path + ": precompiled_charsmap");
       spec.normalizer_name = spec.precompiled_charsmap.empty() ? "identity" : "precompiled";

@@ -66,6 +66,24 @@ std::vector<char32_t> nfd(const std::vector<char32_t>& text) {
   return normalise(text, static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE));
 }
 
+std::vector<char32_t> nfkc(const std::vector<char32_t>& text) {
+  return normalise(text,
+                   static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT));
+}
+
+std::string nmt_nfkc(std::string_view text) {
+  std::vector<char32_t> kept;
+  for (const char32_t c : decode(text)) {
+    if ((c >= 0x1 && c <= 0x8) || c == 0xB || (c >= 0xE && c <= 0x1F) || c == 0x7F || c == 0x8F || c == 0x9F)
+      continue;
+    const bool space = c == 0x9 || c == 0xA || c == 0xC || c == 0xD || c == 0x1680 ||
+                       (c >= 0x200B && c <= 0x200F) || c == 0x2028 || c == 0x2029 || c == 0x2581 ||
+                       c == 0xFEFF || c == 0xFFFD;
+    kept.push_back(space ? U' ' : c);
+  }
+  return encode(nfkc(kept));
+}
+
 char32_t to_lower(char32_t c) {
   return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c)));
 }

@@ -18,6 +18,12 @@ std::string_view category(char32_t c);
 // NFC / NFD of a whole string.
 std::vector<char32_t> nfc(const std::vector<char32_t>& text);
 std::vector<char32_t> nfd(const std::vector<char32_t>& text);
+// NFKC of a whole string.
+std::vector<char32_t> nfkc(const std::vector<char32_t>& text);
+// sentencepiece's nmt_nfkc rule (HF tokenizers' Nmt then NFKC normalizers): control characters
+// dropped, the other white-space-like ones (tab, newlines, zero-width spaces and marks, U+2581,
+// U+FEFF, U+FFFD, ...) made plain spaces, then NFKC.
+std::string nmt_nfkc(std::string_view text);
 // Simple (one to one) lowercase mapping.
 char32_t to_lower(char32_t c);
 

@@ -260,6 +260,22 @@ TEST_F(SentencePieceIntegrationTest, UnigramTokenizerJsonEncodesAsTheModelItCame
                                  "zebra Ωmega ☃ adapters", "prefix-tuning, LoRA & the GP!", ""})
     EXPECT_EQ(rebuilt.encode(text), original.encode(text)) << text;
 
+  // tokenizers' SentencePieceUnigramTokenizer writes Nmt, NFKC (and the Replace) instead of the
+  // compiled table: our Nmt + NFKC (utf8proc) before sentencepiece gives sentencepiece's own
+  // nmt_nfkc ids (the model was trained with that rule), control characters, zero-width and
+  // other white space, full-width letters and ligatures included.
+  auto nmt = tokenizer_json_of(model_path());
+  nmt["normalizer"]["normalizers"] =
+      nlohmann::json::array({{{"type", "Nmt"}}, {{"type", "NFKC"}}, nmt["normalizer"]["normalizers"][1]});
+  const auto nmt_file = dir_->write("nmt.json", nmt.dump());
+  const auto nmt_spec = unigram_from_tokenizer_json(nmt_file.string());
+  EXPECT_EQ(nmt_spec.pre_normalizer, "nmt_nfkc");
+  SentencePieceModel with_nmt(nmt_spec, nmt_file.string());
+  for (const std::string text :
+       {"the quick\tbrown\nfox", "the\u200blazy\ufeffdog\x07 jumps\x1f", "ＴＨＥ ｑｕｉｃｋ ﬁne tuning",
+        "a\u2028b\u3000c \u2581 adapters\r\n", "café ｶﾀｶﾅ ① ㎏"})
+    EXPECT_EQ(with_nmt.encode(text), original.encode(text)) << text;
+
   const auto t5 = dir_->path() / "t5";
   std::filesystem::create_directories(t5);
   T5Config c;
