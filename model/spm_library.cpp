@@ -165,7 +165,8 @@ struct TemporaryModelFile {
 SentencePieceModel::SentencePieceModel(const SentencePieceSpec& spec, const std::string& source)
     : fns_(SentencePieceLibrary::instance().functions()),
       path_(source),
-      pre_normalizer_(spec.pre_normalizer) {
+      pre_normalizer_(spec.pre_normalizer),
+      replacements_(spec.replacements) {
   if (!pre_normalizer_.empty() && pre_normalizer_ != "nmt_nfkc")
     throw_user_error(source, "unknown text normaliser '" + pre_normalizer_ + "'");
   const TemporaryModelFile file(serialize_sentencepiece_model(spec), source);
@@ -192,7 +193,11 @@ std::string SentencePieceModel::id_to_piece(int id) const {
   return std::string(buf.begin(), buf.end());
 }
 
-std::string SentencePieceModel::prepared(const std::string& text) const {
+std::string SentencePieceModel::prepared(const std::string& raw) const {
+  std::string text = raw;
+  for (const auto& [from, to] : replacements_)
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+      text.replace(at, from.size(), to);
   return pre_normalizer_.empty() ? text : unicode::nmt_nfkc(text);
 }
 

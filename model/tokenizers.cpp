@@ -24,17 +24,38 @@ FairseqLayout FairseqLayout::camembert() {
   return l;
 }
 
+FairseqLayout FairseqLayout::none() {
+  FairseqLayout l;
+  l.offset = 0;
+  l.fixed = {};
+  l.passthrough = true;
+  return l;
+}
+
 SentencePieceTokenizer::SentencePieceTokenizer(const std::string& model_file, const FairseqLayout& layout)
     : spm_(model_file), layout_(layout) {
+  set_specials();
+}
+
+SentencePieceTokenizer::SentencePieceTokenizer(const SentencePieceSpec& spec, const std::string& source)
+    : spm_(spec, source), layout_(FairseqLayout::none()) {
+  for (const char* t : {"<s>", "</s>", "<pad>", "<mask>"})
+    if (spm_.piece_to_id(t) == spm_.unk_id())
+      throw_user_error(source, std::string("XLM-R's special token '") + t + "' is not in the vocabulary");
+  set_specials();
+}
+
+void SentencePieceTokenizer::set_specials() {
   template_ = PairTemplate::roberta;
   special_.unk = token_to_id("<unk>");
   special_.pad = token_to_id("<pad>");
   special_.cls = token_to_id("<s>");
   special_.sep = token_to_id("</s>");
-  special_.mask = spm_.vocab_size() + layout_.offset;
+  special_.mask = token_to_id("<mask>");
 }
 
 std::int64_t SentencePieceTokenizer::token_to_id(const std::string& token) const {
+  if (layout_.passthrough) return spm_.piece_to_id(token);
   for (const auto& [t, id] : layout_.fixed)
     if (t == token) return id;
   if (token == "<mask>") return spm_.vocab_size() + layout_.offset;
@@ -49,18 +70,26 @@ std::vector<std::string> SentencePieceTokenizer::tokenize(const std::string& tex
 
 std::vector<std::int64_t> SentencePieceTokenizer::to_ids(const std::string& text) const {
   std::vector<std::int64_t> out;
-  for (auto id : spm_.encode(text)) out.push_back(id == 0 ? 3 : id + layout_.offset);
+  for (auto id : spm_.encode(text))
+    out.push_back(layout_.passthrough ? id : id == 0 ? 3 : id + layout_.offset);
   return out;
 }
 
 std::string SentencePieceTokenizer::id_to_token(std::int64_t id) const {
+  if (layout_.passthrough) {
+    if (id < 0 || id >= spm_.vocab_size())
+      throw_user_error("token id", std::to_string(id) + " is outside the vocabulary");
+    return spm_.id_to_piece(static_cast<int>(id));
+  }
   for (const auto& [t, fixed] : layout_.fixed)
     if (fixed == id) return t;
   if (id == spm_.vocab_size() + layout_.offset) return "<mask>";
   return spm_.id_to_piece(static_cast<int>(id - layout_.offset));
 }
 
-std::int64_t SentencePieceTokenizer::vocab_size() const { return spm_.vocab_size() + layout_.offset + 1; }
+std::int64_t SentencePieceTokenizer::vocab_size() const {
+  return layout_.passthrough ? spm_.vocab_size() : spm_.vocab_size() + layout_.offset + 1;
+}
 
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir, const EncoderConfig& config) {
   const auto limit = config.max_tokens();
@@ -81,9 +110,18 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir, const EncoderC
         model = fs::path(dir) / name;
         break;
       }
+    const auto json = fs::path(dir) / "tokenizer.json";
+    if (model.empty() && fs::exists(json) && tokenizer_json_model_type(json.string()) == "Unigram") {
+      auto t =
+          std::make_unique<SentencePieceTokenizer>(unigram_from_tokenizer_json(json.string()), json.string());
+      t->set_model_max_length(tokenizer_max_length(dir, config));
+      return t;
+    }
     if (model.empty())
-      throw_user_error(
-          dir, "an " + config.model_type + " model folder needs sentencepiece.bpe.model for its tokenizer");
+      throw_user_error(dir,
+                       "an " + config.model_type +
+                           " model folder needs sentencepiece.bpe.model (or a Unigram tokenizer.json) for "
+                           "its tokenizer");
     auto t = std::make_unique<SentencePieceTokenizer>(model.string(), config.model_type == "camembert"
                                                                           ? FairseqLayout::camembert()
                                                                           : FairseqLayout::xlm_roberta());

@@ -22,13 +22,18 @@ struct FairseqLayout {
   // Ids fixed in front of the pieces, by token text.
   std::vector<std::pair<std::string, std::int64_t>> fixed = {
       {"<s>", 0}, {"<pad>", 1}, {"</s>", 2}, {"<unk>", 3}};
+  bool passthrough = false;  // the model's ids are the tokenizer's (a tokenizer.json's vocabulary)
   static FairseqLayout xlm_roberta();
   static FairseqLayout camembert();
+  static FairseqLayout none();
 };
 
 class SentencePieceTokenizer : public Tokenizer {
  public:
   SentencePieceTokenizer(const std::string& model_file, const FairseqLayout& layout);
+  // From a tokenizer.json's Unigram model, whose vocabulary already holds fairseq's layout
+  // (<s> <pad> </s> <unk>, the pieces, <mask>): ids pass through.
+  SentencePieceTokenizer(const SentencePieceSpec& spec, const std::string& source);
   std::vector<std::string> tokenize(const std::string& text) const override;
   std::vector<std::int64_t> to_ids(const std::string& text) const override;
   std::string id_to_token(std::int64_t id) const override;
@@ -36,6 +41,7 @@ class SentencePieceTokenizer : public Tokenizer {
   std::int64_t token_to_id(const std::string& token) const;
 
  private:
+  void set_specials();
   SentencePieceModel spm_;
   FairseqLayout layout_;
 };

@@ -30,6 +30,9 @@ struct SentencePieceSpec {
   // (a tokenizer.json's Nmt and NFKC normalizers, sentencepiece's nmt_nfkc rule, whose compiled
   // table sentencepiece only builds when training).
   std::string pre_normalizer;
+  // Also not in the proto: literal replacements made first, in order (XLM-R's tokenizer.json
+  // turns `` and '' into " before its compiled table).
+  std::vector<std::pair<std::string, std::string>> replacements;
 };
 
 // The serialised ModelProto (what a .model file holds).

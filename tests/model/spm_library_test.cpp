@@ -300,6 +300,59 @@ TEST_F(SentencePieceIntegrationTest, UnigramTokenizerJsonEncodesAsTheModelItCame
   }
 }
 
+// XLM-R's tokenizer.json as transformers' converter writes it: fairseq's layout in the vocabulary
+// itself (<s> <pad> </s> <unk>, the sentencepiece pieces after its own <unk> <s> </s>, <mask>
+// last), and `` and '' made " before the compiled table. An XLM-R folder with only tokenizer.json
+// tokenizes as one with sentencepiece.bpe.model.
+TEST_F(SentencePieceIntegrationTest, XlmRobertaTokenizerJsonKeepsFairseqsIds) {
+  auto j = tokenizer_json_of(model_path());
+  const auto spm_vocab = j["model"]["vocab"];
+  nlohmann::json vocab = nlohmann::json::array({{"<s>", 0.0}, {"<pad>", 0.0}, {"</s>", 0.0}, {"<unk>", 0.0}});
+  for (std::size_t i = 3; i < spm_vocab.size(); ++i) vocab.push_back(spm_vocab[i]);
+  vocab.push_back({"<mask>", 0.0});
+  const auto mask = static_cast<std::int64_t>(vocab.size()) - 1;
+  j["model"]["vocab"] = vocab;
+  j["model"]["unk_id"] = 3;
+  j["added_tokens"] = nlohmann::json::array();
+  for (const auto& [t, id] : std::vector<std::pair<std::string, std::int64_t>>{
+           {"<s>", 0}, {"<pad>", 1}, {"</s>", 2}, {"<unk>", 3}, {"<mask>", mask}})
+    j["added_tokens"].push_back({{"id", id}, {"content", t}, {"special", true}});
+  auto& steps = j["normalizer"]["normalizers"];
+  steps.insert(steps.begin(),
+               nlohmann::json::parse(R"({"type": "Replace", "pattern": {"String": "''"}, "content": "\""})"));
+  steps.insert(steps.begin(),
+               nlohmann::json::parse(R"({"type": "Replace", "pattern": {"String": "``"}, "content": "\""})"));
+  const EncoderConfig cfg = parse_encoder_config(nlohmann::json{{"model_type", "xlm-roberta"},
+                                                                {"vocab_size", mask + 1},
+                                                                {"hidden_size", 8},
+                                                                {"num_hidden_layers", 1},
+                                                                {"num_attention_heads", 2},
+                                                                {"intermediate_size", 16}},
+                                                 "config.json");
+  autopeft::testing::TempDir with_model, with_json;
+  std::filesystem::copy_file(model_path(), with_model / "sentencepiece.bpe.model");
+  with_json.write("tokenizer.json", j.dump());
+  const auto classic = load_tokenizer(with_model.path().string(), cfg);
+  const auto from_json = load_tokenizer(with_json.path().string(), cfg);
+  EXPECT_EQ(from_json->vocab_size(), classic->vocab_size());
+  EXPECT_EQ(from_json->special().mask, classic->special().mask);
+  EXPECT_EQ(from_json->special().unk, 3);
+  for (const std::string text : {"the quick brown fox", "ＴＨＥ lazy  dog ﬁnds Ωmega", ""})
+    EXPECT_EQ(from_json->encode(text, std::string("a second text")).input_ids,
+              classic->encode(text, std::string("a second text")).input_ids)
+        << text;
+  EXPECT_EQ(from_json->encode("``the fox'' said").input_ids, classic->encode("\"the fox\" said").input_ids);
+  // A literal replacement acts before sentencepiece (this tiny vocabulary knows no quotes, so
+  // another one shows it: "quick" made "lazy").
+  steps.insert(
+      steps.begin(),
+      nlohmann::json::parse(R"({"type": "Replace", "pattern": {"String": "quick"}, "content": "lazy"})"));
+  with_json.write("tokenizer.json", j.dump());
+  EXPECT_EQ(load_tokenizer(with_json.path().string(), cfg)->encode("the quick fox").input_ids,
+            classic->encode("the lazy fox").input_ids);
+  EXPECT_NE(classic->encode("the quick fox").input_ids, classic->encode("the lazy fox").input_ids);
+}
+
 // UTF-8 code point boundaries of a piece.
 std::vector<std::size_t> char_starts(const std::string& s) {
   std::vector<std::size_t> out;
