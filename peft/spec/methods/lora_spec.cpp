@@ -41,7 +41,9 @@ double lora_alpha(const nlohmann::json& o, const std::string& target) {
 
 std::string LoraSpec::name() const { return "lora"; }
 std::string LoraSpec::summary() const {
-  return "LoRA: low-rank update B A on linear layers (q, k, v, o, ffn.in, ffn.out)";
+  std::string targets;
+  for (const auto& t : lora_targets()) targets += (targets.empty() ? "" : ", ") + t;
+  return "LoRA: low-rank update B A on linear layers (" + targets + ")";
 }
 
 nlohmann::json LoraSpec::normalise(const nlohmann::json& o, const std::string& where,
