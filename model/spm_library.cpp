@@ -165,10 +165,8 @@ struct TemporaryModelFile {
 SentencePieceModel::SentencePieceModel(const SentencePieceSpec& spec, const std::string& source)
     : fns_(SentencePieceLibrary::instance().functions()),
       path_(source),
-      pre_normalizer_(spec.pre_normalizer),
+      nmt_nfkc_(spec.nmt_nfkc),
       replacements_(spec.replacements) {
-  if (!pre_normalizer_.empty() && pre_normalizer_ != "nmt_nfkc")
-    throw_user_error(source, "unknown text normaliser '" + pre_normalizer_ + "'");
   const TemporaryModelFile file(serialize_sentencepiece_model(spec), source);
   ErrorBuffer err;
   handle_ = fns_.load(file.path.c_str(), err.text, err.cap);
@@ -194,11 +192,12 @@ std::string SentencePieceModel::id_to_piece(int id) const {
 }
 
 std::string SentencePieceModel::prepared(const std::string& raw) const {
+  if (!nmt_nfkc_ && replacements_.empty()) return raw;  // a .model file: sentencepiece does it all
   std::string text = raw;
   for (const auto& [from, to] : replacements_)
     for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
       text.replace(at, from.size(), to);
-  return pre_normalizer_.empty() ? text : unicode::nmt_nfkc(text);
+  return nmt_nfkc_ ? unicode::nmt_nfkc(text) : text;
 }
 
 std::vector<int32_t> SentencePieceModel::encode(const std::string& raw) const {

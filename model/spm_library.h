@@ -62,7 +62,7 @@ class SentencePieceModel {
   void* handle_ = nullptr;
   std::string path_;
   int32_t unk_ = -1, bos_ = -1, eos_ = -1, pad_ = -1;
-  std::string pre_normalizer_;                                     // SentencePieceSpec::pre_normalizer
+  bool nmt_nfkc_ = false;                                          // SentencePieceSpec::nmt_nfkc
   std::vector<std::pair<std::string, std::string>> replacements_;  // SentencePieceSpec::replacements
   std::string prepared(const std::string& text) const;
 };

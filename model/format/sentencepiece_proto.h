@@ -26,10 +26,10 @@ struct SentencePieceSpec {
   bool add_dummy_prefix = true;
   bool remove_extra_whitespaces = true;
   bool escape_whitespaces = true;
-  // Not part of the proto: applied to the text before sentencepiece sees it. "" or "nmt_nfkc"
-  // (a tokenizer.json's Nmt and NFKC normalizers, sentencepiece's nmt_nfkc rule, whose compiled
-  // table sentencepiece only builds when training).
-  std::string pre_normalizer;
+  // Not part of the proto: applied to the text before sentencepiece sees it, sentencepiece's
+  // nmt_nfkc rule (a tokenizer.json's Nmt and NFKC normalizers; sentencepiece only builds that
+  // compiled table when training).
+  bool nmt_nfkc = false;
   // Also not in the proto: literal replacements made first, in order (XLM-R's tokenizer.json
   // turns `` and '' into " before its compiled table).
   std::vector<std::pair<std::string, std::string>> replacements;

@@ -141,13 +141,13 @@ SentencePieceSpec unigram_from_tokenizer_json(const std::string& path) {
     const bool literal = t == "Replace" && x.contains("pattern") && x["pattern"].is_object() &&
                          x["pattern"].contains("String") && x["pattern"]["String"].is_string() &&
                          x.contains("content") && x["content"].is_string();
-    if (literal && spec.pre_normalizer.empty() && spec.precompiled_charsmap.empty() &&
+    if (literal && !spec.nmt_nfkc && spec.precompiled_charsmap.empty() &&
         !x["pattern"]["String"].get<std::string>().empty()) {
       // Before the table: made on the text before sentencepiece (which then applies its table).
       spec.replacements.emplace_back(x["pattern"]["String"].get<std::string>(),
                                      x["content"].get<std::string>());
     } else if (t == "Nmt" && i + 1 < normalizers.size() && type_of(normalizers[i + 1]) == "NFKC") {
-      spec.pre_normalizer = "nmt_nfkc";  // what tokenizers' SentencePieceUnigramTokenizer writes
+      spec.nmt_nfkc = true;  // what tokenizers' SentencePieceUnigramTokenizer writes
       ++i;
     } else if (t == "Precompiled") {
       spec.precompiled_charsmap =

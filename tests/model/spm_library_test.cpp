@@ -269,7 +269,7 @@ TEST_F(SentencePieceIntegrationTest, UnigramTokenizerJsonEncodesAsTheModelItCame
       nlohmann::json::array({{{"type", "Nmt"}}, {{"type", "NFKC"}}, nmt["normalizer"]["normalizers"][1]});
   const auto nmt_file = dir_->write("nmt.json", nmt.dump());
   const auto nmt_spec = unigram_from_tokenizer_json(nmt_file.string());
-  EXPECT_EQ(nmt_spec.pre_normalizer, "nmt_nfkc");
+  EXPECT_TRUE(nmt_spec.nmt_nfkc);
   SentencePieceModel with_nmt(nmt_spec, nmt_file.string());
   for (const std::string text :
        {"the quick\tbrown\nfox", "the\u200blazy\ufeffdog\x07 jumps\x1f", "ＴＨＥ ｑｕｉｃｋ ﬁne tuning",
