@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -28,18 +29,6 @@ namespace {
 namespace fs = std::filesystem;
 using Tensors = std::vector<std::pair<std::string, torch::Tensor>>;
 
-// AdapterHub (encoders): our linear targets and their module paths below "encoder.layer.<i>.".
-const std::map<std::string, std::string>& hf_suffix() {
-  static const std::map<std::string, std::string> m = {
-      {"q", "attention.self.query"},   {"k", "attention.self.key"},      {"v", "attention.self.value"},
-      {"o", "attention.output.dense"}, {"ffn.in", "intermediate.dense"}, {"ffn.out", "output.dense"}};
-  return m;
-}
-
-std::string layer_module(std::int64_t i, const std::string& suffix) {
-  return "encoder.layer." + std::to_string(i) + "." + suffix;
-}
-
 std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -48,12 +37,6 @@ std::string escape(const std::string& s) {
   }
   return out;
 }
-
-std::string linear_point(const std::string& target) {
-  return target.rfind("ffn", 0) == 0 ? target : "attn." + target;
-}
-
-std::string point(std::int64_t i, const std::string& s) { return "layer." + std::to_string(i) + "." + s; }
 
 void write_json(const fs::path& path, const nlohmann::json& j) {
   std::ofstream out(path);
@@ -380,16 +363,63 @@ nlohmann::ordered_json leave_out_of(const std::set<std::int64_t>& present, std::
   return out;
 }
 
+// AdapterHub's places, per family (adapters 1.2.0, read in its source: models/*/mixin_*.py,
+// methods/bottleneck.py, methods/lora.py, methods/prefix_tuning.py; docs/export.md says what was
+// loaded by the library itself and what was only read).
+struct HubFamily {
+  std::string model_class;
+  std::string pool;  // the prefix pool's parent module ("bert.", "transformer.", "model.", "")
+  // Our hook module of a residual point (its parameters) and AdapterHub's `adapters.<name>` there.
+  std::function<std::pair<std::string, std::string>(const std::string& point_hf, bool attn)> bottleneck;
+};
+
+HubFamily hub_family(PeftModel& m, const ExportInfo& info, const std::string& name) {
+  const auto& family = m.dims().family;
+  if (m.is_encoder()) {
+    const auto& cfg = m.base()->config();
+    const std::string prefix = info.task_model ? cfg.base_prefix() : std::string();
+    return {cfg.family == model::EncoderFamily::bert ? "BertAdapterModel" : "RobertaAdapterModel", prefix,
+            [prefix, name](const std::string& point_hf, bool) {
+              return std::make_pair(point_hf, prefix + point_hf + ".adapters." + name);
+            }};
+  }
+  if (family == "t5")  // T5's layer modules are AdapterHub's BottleneckLayers ("layer.<k>.adapters")
+    return {"T5ForConditionalGeneration", "", [name](const std::string& point_hf, bool) {
+              return std::make_pair(point_hf + ".adapters", point_hf + ".adapters." + name);
+            }};
+  // GPT-2 and Llama blocks hold attention_adapters and output_adapters, as ours do.
+  return {family == "gpt2" ? "GPT2AdapterModel" : "LlamaAdapterModel",
+          family == "gpt2" ? "transformer." : "model.", [name](const std::string& point_hf, bool attn) {
+            const auto ours = point_hf + (attn ? ".attention_adapters" : ".output_adapters");
+            return std::make_pair(ours, ours + ".adapters." + name);
+          }};
+}
+
+// Our bottleneck parameter names ("down.weight", "ln_before.bias", ...) as AdapterHub's.
+std::string hub_bottleneck_key(const std::string& rest, bool ln_before) {
+  auto after = [&](std::size_t n) { return rest.substr(n); };
+  if (rest.rfind("down.", 0) == 0) return (ln_before ? "adapter_down.1." : "adapter_down.0.") + after(5);
+  if (rest.rfind("up.", 0) == 0) return "adapter_up." + after(3);
+  if (rest.rfind("ln_before.", 0) == 0) return "adapter_down.0." + after(10);
+  if (rest.rfind("ln_after.", 0) == 0) return "adapter_norm_after." + after(9);
+  return rest;  // scaling, gate.*
+}
+
 void export_adapters(PeftModel& m, const std::vector<nlohmann::json>& layers, const PeftConfig& config,
                      const ExportInfo& info, const fs::path& out) {
-  const auto& cfg = m.base()->config();
-  const std::int64_t H = cfg.hidden_size, L = cfg.num_layers;
-  const std::string prefix = info.task_model ? cfg.base_prefix() : std::string();
+  const auto& dims = m.dims();
+  auto& host = m.host();
+  const std::int64_t H = dims.hidden, L = dims.layers;
   const std::string name = info.adapter_name;
+  const auto hub = hub_family(m, info, name);
+  std::map<std::string, std::string> hf_of;  // injection point -> its HF module
+  for (const auto& p : host.injection_points()) hf_of[p.name] = p.hf_module;
+  std::map<std::string, torch::Tensor> ours;  // every parameter of the backbone (PEFT modules included)
+  for (const auto& item : host.module().named_parameters()) ours[item.key()] = item.value();
   std::vector<nlohmann::ordered_json> parts;
   Tensors tensors;
   const auto used = methods_used(layers);
-  if (!config.resolve_embeddings(dims_of(cfg, m.base()->has_pooler())).empty())
+  if (!config.resolve_embeddings(dims).empty())
     cannot("adapters", "prompt tuning / P-tuning",
            "AdapterHub's prompt-tuning key names are not verified yet");
   if (used.count("ia3"))
@@ -439,34 +469,35 @@ void export_adapters(PeftModel& m, const std::vector<nlohmann::json>& layers, co
       c["use_gating"] = serial ? o.at("gate").get<bool>() : false;
       c["leave_out"] = leave_out_of(group.first, L);
       parts.push_back(c);
+      const std::string part = serial ? "serial." : "parallel.";
       for (auto i : group.first) {
-        std::vector<std::pair<std::string, std::string>> sites;  // (our point, HF module)
-        if (mh) sites.emplace_back(point(i, "attn.output"), layer_module(i, "attention.output"));
-        if (out_adapter) sites.emplace_back(point(i, "ffn.output"), layer_module(i, "output"));
-        for (const auto& [p, hf] : sites) {
-          const auto base = prefix + hf + ".adapters." + name + ".";
-          for (const auto& item : m.base()->residual(p)->hook()->named_parameters()) {
-            const auto& k = item.key();  // "serial.down.weight", ...
-            const std::string part = serial ? "serial." : "parallel.";
-            if (k.rfind(part, 0) != 0) continue;
-            std::string rest = k.substr(part.size());
-            const std::string down = c["ln_before"].get<bool>() ? "adapter_down.1." : "adapter_down.0.";
-            if (rest.rfind("down.", 0) == 0)
-              rest = down + rest.substr(5);
-            else if (rest.rfind("up.", 0) == 0)
-              rest = "adapter_up." + rest.substr(3);
-            else if (rest.rfind("ln_before.", 0) == 0)
-              rest = "adapter_down.0." + rest.substr(10);
-            else if (rest.rfind("ln_after.", 0) == 0)
-              rest = "adapter_norm_after." + rest.substr(9);
-            tensors.emplace_back(base + rest, item.value());
+        std::vector<std::pair<std::string, bool>> sites;  // (our point, at the attention)
+        if (mh) sites.emplace_back(host.layer_point(i, "attn.output"), true);
+        if (out_adapter) sites.emplace_back(host.layer_point(i, "ffn.output"), false);
+        for (const auto& [p, attn] : sites) {
+          const auto [mine, theirs] = hub.bottleneck(hf_of.at(p), attn);
+          std::map<std::string, torch::Tensor> params;  // below our hook: "serial.down.weight", ...
+          if (m.is_encoder()) {
+            for (const auto& item : m.base()->residual(p)->hook()->named_parameters())
+              params[item.key()] = item.value();
+          } else {
+            for (const auto& [k, t] : ours)
+              if (k.rfind(mine + ".", 0) == 0) params[k.substr(mine.size() + 1)] = t;
           }
+          for (const auto& [k, t] : params)
+            if (k.rfind(part, 0) == 0)
+              tensors.emplace_back(theirs + "." + hub_bottleneck_key(k.substr(part.size()), c["ln_before"]),
+                                   t);
         }
       }
     }
   }
-  // Prefix: one generator, one length.
+  // Prefix: one generator (or flat tables) per location, one length. AdapterHub's locations are
+  // ours: "self_prefix" (encoders, GPT-2, Llama, T5's decoder), "encoder_prefix", "cross_prefix" (T5).
   if (used.count("prefix")) {
+    if (dims.kv_heads && dims.kv_heads != dims.heads)
+      cannot("adapters", "a prefix with grouped-query attention",
+             "AdapterHub 1.2.0 builds prefixes with one key/value per query head (its issue #819)");
     std::set<std::int64_t> present, lengths;
     for (std::int64_t i = 0; i < L; ++i)
       if (layers[static_cast<std::size_t>(i)].contains("prefix")) {
@@ -479,28 +510,52 @@ void export_adapters(PeftModel& m, const std::vector<nlohmann::json>& layers, co
     if (lengths.size() > 1)
       cannot("adapters", "per-layer prefix lengths", "AdapterHub has one prefix_length");
     const auto W = methods::prefix_mlp_hidden(config.globals());
-    if (W == 0)
-      cannot("adapters", "a flat prefix", "the layout of AdapterHub's flat table is not verified yet");
     nlohmann::ordered_json c;
     c["architecture"] = "prefix_tuning";
     c["prefix_length"] = *lengths.begin();
-    c["bottleneck_size"] = W;
+    c["bottleneck_size"] = W == 0 ? 512 : W;  // unused when flat (AdapterHub's default)
     c["non_linearity"] = "tanh";
-    c["flat"] = false;
+    c["flat"] = W == 0;
     c["leave_out"] = leave_out_of(present, L);
     parts.push_back(c);
-    const auto base = prefix + "prefix_tuning.prefix_tunings." + name + ".self_prefix.";
-    for (const auto& item : m.base()->named_parameters()) {
-      const auto& k = item.key();
-      if (k == "prefix_generator.wte.weight") tensors.emplace_back(base + "wte.weight", item.value());
-      if (k.rfind("prefix_generator.mlp_in.", 0) == 0)
-        tensors.emplace_back(base + "control_trans.0." + k.substr(24), item.value());
-      if (k.rfind("prefix_generator.mlp_out.", 0) == 0)
-        tensors.emplace_back(base + "control_trans.2." + k.substr(25), item.value());
+    std::map<std::string, std::vector<std::int64_t>> by_location;  // location -> its layers, in order
+    for (auto i : present)
+      for (const auto& where : prefix_locations(dims, i)) by_location[where].push_back(i);
+    for (const auto& [where, served] : by_location) {
+      const auto base = hub.pool + "prefix_tuning.prefix_tunings." + name + "." + where + "_prefix.";
+      if (W == 0) {
+        // AdapterHub's flat table: control_trans [P * n_layers * 2 * H], viewed as [P, n_layers * 2,
+        // heads, head_dim]: for each position, each layer's key then value (as HF's prefix table).
+        std::vector<torch::Tensor> blocks;
+        torch::NoGradGuard g;
+        for (auto i : served) {
+          auto p = std::dynamic_pointer_cast<LayerPrefix>(
+              host.prefix(host.layer_point(i, where == "cross" ? "cross" : "attn")));
+          auto [k, v] = p->table();
+          blocks.push_back(k);
+          blocks.push_back(v);
+        }
+        tensors.emplace_back(base + "control_trans", torch::cat(blocks, 1).reshape({-1}).contiguous());
+        continue;
+      }
+      const std::string generator = (where == "self" ? "" : where + "_") + "prefix_generator.";
+      for (const auto& [k, t] : ours) {
+        if (k.rfind(generator, 0) != 0) continue;
+        const auto rest = k.substr(generator.size());
+        if (rest == "wte.weight") tensors.emplace_back(base + "wte.weight", t);
+        if (rest.rfind("mlp_in.", 0) == 0)
+          tensors.emplace_back(base + "control_trans.0." + rest.substr(7), t);
+        if (rest.rfind("mlp_out.", 0) == 0)
+          tensors.emplace_back(base + "control_trans.2." + rest.substr(8), t);
+      }
     }
   }
-  // LoRA: one config per distinct option set, complementary leave_out.
+  // LoRA: one config per distinct option set, complementary leave_out. AdapterHub wraps q, k, v
+  // ("selfattn"; on T5 the cross-attention's too, as ours) and two FFN projections: "intermediate"
+  // (BERT intermediate.dense, GPT-2 c_fc, T5 wi / wi_1, and Llama's down_proj) and "output" (BERT
+  // output.dense, GPT-2 mlp.c_proj, T5 wo, Llama's up_proj: AdapterHub's Llama mixin has them so).
   if (used.count("lora")) {
+    const bool llama = dims.family == "llama";
     std::map<std::string, std::set<std::int64_t>> groups;
     for (std::int64_t i = 0; i < L; ++i) {
       if (!layers[static_cast<std::size_t>(i)].contains("lora")) continue;
@@ -516,18 +571,24 @@ void export_adapters(PeftModel& m, const std::vector<nlohmann::json>& layers, co
     for (const auto& [key, present] : groups) {
       const auto o = nlohmann::json::parse(key);
       nlohmann::ordered_json c;
-      nlohmann::ordered_json attn = nlohmann::ordered_json::array();
+      std::vector<std::string> attn;  // in q, k, v order (GPT-2's merged c_attn stacks them so)
       bool inter = false, output = false;
       for (const auto& t : o.at("targets")) {
         if (t == "o")
           cannot("adapters", "lora on the attention output", "AdapterHub's LoRA targets q, k, v and the FFN");
+        if (t == "qkv")
+          cannot("adapters", "lora on qkv",
+                 "AdapterHub's c_attn LoRA holds one block per projection, not one update of all three");
+        if (t == "ffn.gate")
+          cannot("adapters", "lora on ffn.gate", "AdapterHub's LoRA does not wrap the gate projection");
         if (t == "ffn.in")
-          inter = true;
+          (llama ? output : inter) = true;
         else if (t == "ffn.out")
-          output = true;
-        else
-          attn.push_back(t.get<std::string>());
+          (llama ? inter : output) = true;
       }
+      for (const char* t : {"q", "k", "v"})
+        if (std::find(o.at("targets").begin(), o.at("targets").end(), t) != o.at("targets").end())
+          attn.push_back(t);
       c["architecture"] = "lora";
       c["selfattn_lora"] = !attn.empty();
       c["intermediate_lora"] = inter;
@@ -541,16 +602,34 @@ void export_adapters(PeftModel& m, const std::vector<nlohmann::json>& layers, co
       c["use_gating"] = false;
       c["leave_out"] = leave_out_of(present, L);
       parts.push_back(c);
-      for (auto i : present)
-        for (const auto& t : o.at("targets")) {
-          auto lin = m.base()->linear(point(i, linear_point(t)));
-          for (const auto& [n, a] : lin->augments())
-            if (auto lora = std::dynamic_pointer_cast<LoraAugment>(a)) {
-              const auto base = prefix + layer_module(i, hf_suffix().at(t)) + ".loras." + name + ".";
+      const std::string prefix = m.is_encoder() ? hub.pool : std::string();
+      for (auto i : present) {
+        std::map<std::string, std::pair<std::vector<torch::Tensor>, std::vector<torch::Tensor>>> merged;
+        auto add = [&](const std::string& t) {
+          const auto points = target_points(host, dims, i, t);
+          const auto hf = hf_linear_modules(dims, i, t);
+          for (std::size_t k = 0; k < points.size(); ++k) {
+            const auto slice = host.linear_slice(points[k]);
+            const auto lora = lora_at(slice, points[k]);
+            const auto base = prefix + hf[k] + ".loras." + name + ".";
+            if (slice.whole()) {
               tensors.emplace_back(base + "lora_A", lora->lora_A);
               tensors.emplace_back(base + "lora_B", lora->lora_B);
+            } else {  // GPT-2: one block per projection of c_attn, A [n r, H] and B [n H, r]
+              merged[base].first.push_back(lora->lora_A);
+              merged[base].second.push_back(lora->lora_B);
             }
+          }
+        };
+        for (const auto& t : attn) add(t);
+        for (const auto& t : o.at("targets"))
+          if (t.get<std::string>().rfind("ffn.", 0) == 0) add(t);
+        torch::NoGradGuard g;
+        for (const auto& [base, ab] : merged) {
+          tensors.emplace_back(base + "lora_A", torch::cat(ab.first, 0));
+          tensors.emplace_back(base + "lora_B", torch::cat(ab.second, 0));
         }
+      }
     }
   }
   if (parts.empty()) cannot("adapters", "an empty configuration", "nothing to write");
@@ -561,9 +640,9 @@ void export_adapters(PeftModel& m, const std::vector<nlohmann::json>& layers, co
     j["config"] = {{"architecture", "union"}, {"configs", parts}};
   }
   j["hidden_size"] = H;
-  j["model_class"] = cfg.family == model::EncoderFamily::bert ? "BertAdapterModel" : "RobertaAdapterModel";
+  j["model_class"] = hub.model_class;
   j["model_name"] = info.base_model;
-  j["model_type"] = cfg.model_type;
+  j["model_type"] = m.is_encoder() ? m.base()->config().model_type : dims.family;
   j["name"] = name;
   j["version"] = "adapters.1.2.0";
   write_json(out / "adapter_config.json", j);
@@ -575,11 +654,6 @@ void export_adapters(PeftModel& m, const std::vector<nlohmann::json>& layers, co
 void export_peft(PeftModel& model, const PeftConfig& config, ExportFormat format, const ExportInfo& info,
                  const std::string& out_dir) {
   // Everything is checked and gathered before anything is written: a refused export writes nothing.
-  if (format == ExportFormat::adapters && !model.is_encoder())
-    throw_user_error(
-        "--format adapters",
-        "writing GPT-2 / Llama / T5 configurations for AdapterHub is not implemented yet; --format "
-        "native and hf-peft write them");
   const fs::path out(out_dir);
   const fs::path staging = out.string() + ".partial";
   remove_tree(staging.string());

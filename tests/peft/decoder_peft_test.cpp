@@ -18,6 +18,7 @@
 #include "peft/export.h"
 #include "peft/modules/adapters.h"
 #include "peft/modules/lora.h"
+#include "peft/modules/prefix.h"
 #include "peft/peft_model.h"
 #include "peft/spec/config_import.h"
 #include "peft/spec/hf_modules.h"
@@ -596,6 +597,227 @@ TEST(HfPeftExportTest, Gpt2QkvLorasBecomeOneBlockLoraOnCAttn) {
                                      "both")
                    .resolve(dims),
                UserError);
+}
+
+// ---- AdapterHub export on the generative families --------------------------------------------
+// Expected key names written by hand from AdapterHub 1.2.0's module layout (models/gpt2,
+// models/llama, models/t5 mixins; methods/lora.py, methods/prefix_tuning.py), not from our code.
+
+nlohmann::json exported_keys(const std::filesystem::path& dir) {
+  nlohmann::json keys = nlohmann::json::object();
+  for (const auto& [k, t] : model::load_safetensors((dir / "adapter.safetensors").string()))
+    keys[k] = t.sizes().vec();
+  return keys;
+}
+
+nlohmann::json read_config(const std::filesystem::path& dir) {
+  return nlohmann::json::parse(std::ifstream((dir / "adapter_config.json").string()));
+}
+
+TEST(AdaptersExportTest, Gpt2KeysFollowAdapterHubsModules) {
+  TempDir tmp;
+  auto host = random_host("gpt2");
+  const auto dims = dims_of_host("gpt2", *host);
+  const auto config =
+      PeftConfig::from_json({{"autopeft_peft_config", 1},
+                             {"prefix_mlp", {{"hidden", 16}}},
+                             {"layers",
+                              {{"0",
+                                {{"serial_adapter", {{"size", 8}}},
+                                 {"lora", {{"r", 4}, {"alpha", 8}, {"targets", {"v", "q", "ffn.in"}}}}}},
+                               {"1",
+                                {{"serial_adapter", {{"size", 8}}},
+                                 {"lora", {{"r", 4}, {"alpha", 8}, {"targets", {"v", "q", "ffn.in"}}}}}},
+                               {"2", {{"serial_adapter", {{"size", 8}}}, {"prefix", {{"length", 2}}}}}}}},
+                            "gpt2");
+  PeftModel pm(host, dims, config);
+  export_peft(pm, config, ExportFormat::adapters, {}, (tmp / "a").string());
+  nlohmann::json expected = nlohmann::json::object();
+  for (int i = 0; i < 3; ++i) {
+    const auto a = "transformer.h." + std::to_string(i) + ".output_adapters.adapters.autopeft.";
+    expected[a + "adapter_down.0.weight"] = {8, 32};
+    expected[a + "adapter_down.0.bias"] = {8};
+    expected[a + "adapter_up.weight"] = {32, 8};
+    expected[a + "adapter_up.bias"] = {32};
+  }
+  for (int i = 0; i < 2; ++i) {
+    const auto h = "transformer.h." + std::to_string(i) + ".";
+    expected[h + "attn.c_attn.loras.autopeft.lora_A"] = {8, 32};  // q and v: 2 r rows
+    expected[h + "attn.c_attn.loras.autopeft.lora_B"] = {64, 4};  // 2 H rows
+    expected[h + "mlp.c_fc.loras.autopeft.lora_A"] = {4, 32};
+    expected[h + "mlp.c_fc.loras.autopeft.lora_B"] = {128, 4};
+  }
+  const std::string pool = "transformer.prefix_tuning.prefix_tunings.autopeft.self_prefix.";
+  expected[pool + "wte.weight"] = {2, 32};
+  expected[pool + "control_trans.0.weight"] = {16, 32};
+  expected[pool + "control_trans.0.bias"] = {16};
+  expected[pool + "control_trans.2.weight"] = {64, 16};  // one layer: 2 x 32
+  expected[pool + "control_trans.2.bias"] = {64};
+  EXPECT_EQ(exported_keys(tmp / "a"), expected) << exported_keys(tmp / "a").dump(1);
+  const auto j = read_config(tmp / "a");
+  EXPECT_EQ(j["model_class"], "GPT2AdapterModel");
+  EXPECT_EQ(j["model_type"], "gpt2");
+  EXPECT_EQ(j["hidden_size"], 32);
+  const auto& parts = j["config"]["configs"];
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(parts[0]["reduction_factor"], 4.0);
+  EXPECT_EQ(parts[1]["architecture"], "prefix_tuning");
+  EXPECT_EQ(parts[1]["leave_out"], nlohmann::json({0, 1}));
+  EXPECT_EQ(parts[1]["bottleneck_size"], 16);
+  EXPECT_EQ(parts[2]["architecture"], "lora");
+  EXPECT_EQ(parts[2]["attn_matrices"], nlohmann::json({"q", "v"}));
+  EXPECT_EQ(parts[2]["intermediate_lora"], true);
+  EXPECT_EQ(parts[2]["output_lora"], false);
+  EXPECT_EQ(parts[2]["leave_out"], nlohmann::json({2}));
+}
+
+// AdapterHub's merged c_attn LoRA, written out: x A^T split into one block of r per enabled
+// projection (q, k, v order), block g times rows g of B (H each), scaled by alpha / r, added to
+// that projection's rows of c_attn. Folded into the base weights it gives our model's logits.
+TEST(AdaptersExportTest, Gpt2MergedCAttnLoraIsOursOnTheProjectionsRows) {
+  TempDir tmp;
+  auto m = random_lm("gpt2");
+  const auto config =
+      PeftConfig::from_json({{"autopeft_peft_config", 1},
+                             {"all_layers", {{"lora", {{"r", 2}, {"alpha", 6}, {"targets", {"v", "q"}}}}}}},
+                            "gpt2");
+  PeftModel pm(m, config);
+  torch::NoGradGuard g;
+  for (auto& p : pm.parameters()) p.normal_();
+  const auto with_lora = m->forward(kIds).logits;
+  export_peft(pm, config, ExportFormat::adapters, {}, (tmp / "a").string());
+  const auto t = model::load_safetensors((tmp / "a" / "adapter.safetensors").string());
+  const double scaling = 6.0 / 2.0;
+  for (int i = 0; i < 3; ++i) {
+    const auto key = "transformer.h." + std::to_string(i) + ".attn.c_attn.loras.autopeft.";
+    const auto A = t.at(key + "lora_A"), B = t.at(key + "lora_B");
+    auto c_attn = m->linear("layer." + std::to_string(i) + ".attn.qkv");
+    c_attn->remove_augments();
+    const std::vector<std::int64_t> rows = {0, 64};  // q's and v's rows of [q; k; v]
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+      const auto a = A.narrow(0, 2 * static_cast<std::int64_t>(k), 2);
+      const auto b = B.narrow(0, 32 * static_cast<std::int64_t>(k), 32);
+      c_attn->weight.narrow(0, rows[k], 32).add_(torch::matmul(b, a) * scaling);
+    }
+  }
+  EXPECT_TENSOR_NEAR(m->forward(kIds).logits, with_lora, 1e-4);
+}
+
+// AdapterHub's flat prefix: control_trans viewed as [P, n_layers * 2, heads, head_dim] holds, per
+// position, each served layer's keys then values.
+TEST(AdaptersExportTest, FlatPrefixIsEachLayersKeysThenValuesPerPosition) {
+  TempDir tmp;
+  auto host = random_host("gpt2");
+  const auto dims = dims_of_host("gpt2", *host);
+  const auto config = PeftConfig::from_json(
+      {{"autopeft_peft_config", 1},
+       {"prefix_mlp", {{"hidden", 0}}},
+       {"layers", {{"0", {{"prefix", {{"length", 3}}}}}, {"2", {{"prefix", {{"length", 3}}}}}}}},
+      "flat");
+  PeftModel pm(host, dims, config);
+  torch::NoGradGuard g;
+  for (auto& p : pm.parameters()) p.normal_();
+  export_peft(pm, config, ExportFormat::adapters, {}, (tmp / "a").string());
+  const auto t = model::load_safetensors((tmp / "a" / "adapter.safetensors").string());
+  ASSERT_EQ(t.size(), 1u);
+  const auto flat = t.at("transformer.prefix_tuning.prefix_tunings.autopeft.self_prefix.control_trans");
+  ASSERT_EQ(flat.dim(), 1);
+  const auto view = flat.view({3, 2 * 2, 4, 8});  // P, served layers x (key, value), heads, head_dim
+  for (const auto& [k, layer] : std::vector<std::pair<std::int64_t, std::int64_t>>{{0, 0}, {1, 2}}) {
+    auto p = std::dynamic_pointer_cast<LayerPrefix>(host->prefix(host->layer_point(layer, "attn")));
+    ASSERT_TRUE(p);
+    const auto [keys, values] = p->table();
+    EXPECT_TRUE(torch::equal(view.select(1, 2 * k).reshape({3, 32}), keys)) << layer;
+    EXPECT_TRUE(torch::equal(view.select(1, 2 * k + 1).reshape({3, 32}), values)) << layer;
+  }
+  const auto j = read_config(tmp / "a");
+  EXPECT_EQ(j["config"]["flat"], true);
+  EXPECT_EQ(j["config"]["leave_out"], nlohmann::json({1}));
+}
+
+TEST(AdaptersExportTest, T5KeysPerStackAndPrefixLocation) {
+  TempDir tmp;
+  auto host = random_host("t5_gated");  // encoder layers 0-1, decoder layers 2-4
+  const auto dims = dims_of_host("t5_gated", *host);
+  const auto config = PeftConfig::from_json(
+      {{"autopeft_peft_config", 1},
+       {"prefix_mlp", {{"hidden", 16}}},
+       {"layers",
+        {{"1", {{"serial_adapter", {{"size", 4}, {"placement", "houlsby"}}}, {"prefix", {{"length", 2}}}}},
+         {"2", {{"lora", {{"r", 2}, {"targets", {"q", "ffn.in", "ffn.out"}}}}}},
+         {"3", {{"serial_adapter", {{"size", 4}, {"placement", "houlsby"}}}, {"prefix", {{"length", 2}}}}}}}},
+      "t5");
+  PeftModel pm(host, dims, config);
+  export_peft(pm, config, ExportFormat::adapters, {}, (tmp / "a").string());
+  nlohmann::json expected = nlohmann::json::object();
+  for (const std::string a : {"encoder.block.1.layer.0", "encoder.block.1.layer.1", "decoder.block.1.layer.0",
+                              "decoder.block.1.layer.2"}) {
+    expected[a + ".adapters.autopeft.adapter_down.0.weight"] = {4, 32};
+    expected[a + ".adapters.autopeft.adapter_down.0.bias"] = {4};
+    expected[a + ".adapters.autopeft.adapter_up.weight"] = {32, 4};
+    expected[a + ".adapters.autopeft.adapter_up.bias"] = {32};
+  }
+  const std::string d = "decoder.block.0.layer.";
+  for (const std::string q : {d + "0.SelfAttention.q", d + "1.EncDecAttention.q"}) {
+    expected[q + ".loras.autopeft.lora_A"] = {2, 32};
+    expected[q + ".loras.autopeft.lora_B"] = {24, 2};  // inner width 4 x 6
+  }
+  expected[d + "2.DenseReluDense.wi_1.loras.autopeft.lora_A"] = {2, 32};
+  expected[d + "2.DenseReluDense.wi_1.loras.autopeft.lora_B"] = {48, 2};
+  expected[d + "2.DenseReluDense.wo.loras.autopeft.lora_A"] = {2, 48};
+  expected[d + "2.DenseReluDense.wo.loras.autopeft.lora_B"] = {32, 2};
+  for (const std::string where : {"encoder_prefix", "self_prefix", "cross_prefix"}) {
+    const auto pool = "prefix_tuning.prefix_tunings.autopeft." + where + ".";
+    expected[pool + "wte.weight"] = {2, 32};
+    expected[pool + "control_trans.0.weight"] = {16, 32};
+    expected[pool + "control_trans.0.bias"] = {16};
+    expected[pool + "control_trans.2.weight"] = {48, 16};  // one layer each: 2 x 4 heads x 6
+    expected[pool + "control_trans.2.bias"] = {48};
+  }
+  EXPECT_EQ(exported_keys(tmp / "a"), expected) << exported_keys(tmp / "a").dump(1);
+  const auto j = read_config(tmp / "a");
+  EXPECT_EQ(j["model_class"], "T5ForConditionalGeneration");
+  const auto& parts = j["config"]["configs"];
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(parts[0]["mh_adapter"], true);  // Houlsby
+  EXPECT_EQ(parts[0]["leave_out"], nlohmann::json({0, 2, 4}));
+  EXPECT_EQ(parts[2]["intermediate_lora"], true);
+  EXPECT_EQ(parts[2]["output_lora"], true);
+  EXPECT_EQ(parts[2]["leave_out"], nlohmann::json({0, 1, 3, 4}));
+}
+
+// Llama: AdapterHub wraps down_proj as "intermediate" and up_proj as "output"; it has no gate-
+// projection LoRA and (1.2.0) no prefix for grouped-query attention.
+TEST(AdaptersExportTest, LlamaFfnLoraNamesAndRefusals) {
+  TempDir tmp;
+  auto host = random_host("llama");
+  const auto dims = dims_of_host("llama", *host);
+  const auto config = PeftConfig::from_json(
+      {{"autopeft_peft_config", 1},
+       {"all_layers",
+        {{"lora", {{"r", 2}, {"targets", {"k", "ffn.out"}}}}, {"parallel_adapter", {{"size", 8}}}}}},
+      "llama");
+  PeftModel pm(host, dims, config);
+  export_peft(pm, config, ExportFormat::adapters, {}, (tmp / "a").string());
+  const auto keys = exported_keys(tmp / "a");
+  EXPECT_EQ(keys["model.layers.2.self_attn.k_proj.loras.autopeft.lora_B"], nlohmann::json({12, 2}));
+  EXPECT_EQ(keys["model.layers.2.mlp.down_proj.loras.autopeft.lora_A"], nlohmann::json({2, 40}));
+  EXPECT_EQ(keys["model.layers.0.output_adapters.adapters.autopeft.adapter_up.weight"],
+            nlohmann::json({32, 8}));
+  EXPECT_EQ(keys.size(), 3u * (4 + 4));
+  const auto j = read_config(tmp / "a");
+  EXPECT_EQ(j["config"]["configs"][0]["is_parallel"], true);
+  EXPECT_EQ(j["config"]["configs"][1]["intermediate_lora"], true);
+  EXPECT_EQ(j["config"]["configs"][1]["output_lora"], false);
+  int i = 0;
+  for (const nlohmann::json layer : {nlohmann::json{{"prefix", {{"length", 2}}}},
+                                     nlohmann::json{{"lora", {{"r", 2}, {"targets", {"ffn.gate"}}}}}}) {
+    const auto refused = PeftConfig::from_json({{"autopeft_peft_config", 1}, {"all_layers", layer}}, "r");
+    PeftModel r(random_host("llama"), dims, refused);
+    const auto out = tmp / ("refused" + std::to_string(i++));
+    EXPECT_THROW(export_peft(r, refused, ExportFormat::adapters, {}, out.string()), UserError) << layer;
+    EXPECT_FALSE(std::filesystem::exists(out));
+  }
 }
 
 }  // namespace
