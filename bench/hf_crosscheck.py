@@ -180,6 +180,8 @@ PEFT_CASES = {
         'lora-layer1': {'layers': {'1': {'lora': {'r': 4, 'targets': ['q', 'v']}}}},
         'ia3': {'all_layers': {'ia3': {'targets': ['k', 'v', 'ffn']}}},
         'prompt': {'embeddings': {'prompt_tuning': {'length': 3}}},
+        # grouped-query attention: counted in key/value heads (differs by HF's position shift)
+        'prefix-gqa': {'all_layers': {'prefix': {'length': 3}}, 'prefix_mlp': {'hidden': 0}},
     },
     'llama-mha': {
         'prefix': {'all_layers': {'prefix': {'length': 3}}, 'prefix_mlp': {'hidden': 0}},
@@ -188,6 +190,7 @@ PEFT_CASES = {
         'lora-qv': {'all_layers': {'lora': {'r': 2, 'targets': ['q', 'v']}}},
         'lora-ffn': {'all_layers': {'lora': {'r': 2, 'targets': ['o', 'ffn.gate', 'ffn.in', 'ffn.out']}}},
         'ia3': {'all_layers': {'ia3': {'targets': ['k', 'v', 'ffn']}}},
+        'prompt': {'embeddings': {'prompt_tuning': {'length': 3}}},  # the encoder's, one submodule
     },
 }
 

@@ -248,10 +248,8 @@ void export_hf(PeftModel& m, const std::vector<nlohmann::json>& layers, const Pe
   } else if (method == "prefix") {
     if (dims.family == "t5")
       cannot("hf-peft", "a T5 prefix",
-             "HF PEFT's encoder-decoder prefix layout is not written yet (--format native)");
-    if (key_value_width(dims) != dims.hidden)
-      cannot("hf-peft", "a prefix with grouped-query attention",
-             "HF PEFT's past_key_values width for key/value heads is not written yet (--format native)");
+             "HF PEFT gives T5 one prefix table, used by the decoder's self- and cross-attention alike, and "
+             "none to the encoder; ours has a generator per location (--format adapters or native)");
     std::set<std::int64_t> lengths;
     for (std::size_t i = 0; i < layers.size(); ++i) {
       if (!layers[i].contains("prefix"))
@@ -276,10 +274,15 @@ void export_hf(PeftModel& m, const std::vector<nlohmann::json>& layers, const Pe
     tensors.emplace_back("prompt_embeddings", torch::cat(blocks, 1));
     j["peft_type"] = "PREFIX_TUNING";
     j["num_virtual_tokens"] = *lengths.begin();
-    j["token_dim"] = dims.hidden;
+    // With grouped-query attention HF PEFT (_prepare_prompt_learning_config, its #1901) counts
+    // the prefix in key/value heads: token_dim becomes token_dim / heads * kv_heads and
+    // num_attention_heads kv_heads, on every load. Written already so (our key/value width and
+    // heads), that step gives them back unchanged, whatever the head width.
+    const auto K = key_value_width(dims), kv_heads = dims.kv_heads ? dims.kv_heads : dims.heads;
+    j["token_dim"] = K;
     j["num_layers"] = dims.layers;
-    j["num_attention_heads"] = dims.heads;
-    j["encoder_hidden_size"] = dims.hidden;
+    j["num_attention_heads"] = kv_heads;
+    j["encoder_hidden_size"] = K;
     j["prefix_projection"] = false;
     j["num_transformer_submodules"] = 1;
     // HF PEFT hands the prefix to the model as past_key_values, so the model numbers the tokens
@@ -291,10 +294,6 @@ void export_hf(PeftModel& m, const std::vector<nlohmann::json>& layers, const Pe
         "by {} (the prefix length); autopeft's prefix does not, so HF PEFT's outputs differ from ours",
         *lengths.begin());
   } else if (method == "prompt_tuning" || method == "p_tuning") {
-    if (dims.family == "t5")
-      cannot("hf-peft", "a T5 prompt",
-             "HF PEFT's encoder-decoder prompt (two transformer submodules) is not written yet (--format "
-             "native)");
     const auto& o = model_level[method];
     auto prompt = std::dynamic_pointer_cast<PromptEmbedding>(m.host().embedding_hook());
     torch::NoGradGuard g;
@@ -303,6 +302,9 @@ void export_hf(PeftModel& m, const std::vector<nlohmann::json>& layers, const Pe
     j["peft_type"] = method == "prompt_tuning" ? "PROMPT_TUNING" : "P_TUNING";
     j["num_virtual_tokens"] = o.at("length");
     j["token_dim"] = dims.hidden;
+    // One: the prompt goes before the input only. (HF PEFT's default for a SEQ_2_SEQ_LM is two, a
+    // second prompt before the decoder's inputs when it trains from labels; ours has none, and
+    // with one HF PEFT prepends the prompt to T5's encoder input only, as we do.)
     j["num_transformer_submodules"] = 1;
     j["num_attention_heads"] = dims.heads;
     j["num_layers"] = dims.layers;

@@ -599,6 +599,69 @@ TEST(HfPeftExportTest, Gpt2QkvLorasBecomeOneBlockLoraOnCAttn) {
                UserError);
 }
 
+// HF PEFT's prefix with grouped-query attention counts key/value heads: prompt_embeddings [P,
+// L * 2 * K] viewed [P, L * 2, kv_heads, head_dim], and the config already in the form HF PEFT's
+// _prepare_prompt_learning_config leaves it (token_dim / heads * kv_heads is token_dim again).
+TEST(HfPeftExportTest, LlamaGqaPrefixIsCountedInKeyValueHeads) {
+  TempDir tmp;
+  auto host = random_host("llama");  // 4 query heads, 2 key/value heads of width 6: K = 12
+  const auto dims = dims_of_host("llama", *host);
+  const auto config = PeftConfig::from_json({{"autopeft_peft_config", 1},
+                                             {"prefix_mlp", {{"hidden", 0}}},
+                                             {"all_layers", {{"prefix", {{"length", 2}}}}}},
+                                            "gqa");
+  PeftModel pm(host, dims, config);
+  torch::NoGradGuard g;
+  for (auto& p : pm.parameters()) p.normal_();
+  export_peft(pm, config, ExportFormat::hf_peft, {}, (tmp / "p").string());
+  const auto j = nlohmann::json::parse(std::ifstream((tmp / "p" / "adapter_config.json").string()));
+  EXPECT_EQ(j["token_dim"], 12);
+  EXPECT_EQ(j["num_attention_heads"], 2);
+  const auto token_dim =
+      j["token_dim"].get<std::int64_t>() / j["num_attention_heads"].get<std::int64_t>() * 2;
+  EXPECT_EQ(token_dim, 12);
+  const auto t = model::load_safetensors((tmp / "p" / "adapter_model.safetensors").string());
+  const auto table = t.at("prompt_embeddings");
+  ASSERT_EQ(table.sizes().vec(), std::vector<std::int64_t>({2, 3 * 2 * 12}));
+  const auto view = table.view({2, 3 * 2, 2, 6});
+  for (std::int64_t l = 0; l < 3; ++l) {
+    auto p = std::dynamic_pointer_cast<LayerPrefix>(host->prefix(host->layer_point(l, "attn")));
+    const auto [k, v] = p->table();
+    EXPECT_TRUE(torch::equal(view.select(1, 2 * l).reshape({2, 12}), k)) << l;
+    EXPECT_TRUE(torch::equal(view.select(1, 2 * l + 1).reshape({2, 12}), v)) << l;
+  }
+}
+
+// T5: the prompt goes before the encoder's input only, which HF PEFT does with one transformer
+// submodule; a prefix (HF PEFT: one table for the decoder's self- and cross-attention, none for
+// the encoder) is refused by name.
+TEST(HfPeftExportTest, T5PromptIsTheEncodersAndPrefixIsRefused) {
+  TempDir tmp;
+  auto host = random_host("t5");
+  const auto dims = dims_of_host("t5", *host);
+  const auto prompt = PeftConfig::from_json(
+      {{"autopeft_peft_config", 1}, {"embeddings", {{"prompt_tuning", {{"length", 3}}}}}}, "prompt");
+  PeftModel pm(host, dims, prompt);
+  ExportInfo info;
+  info.task_type = "SEQ_2_SEQ_LM";
+  export_peft(pm, prompt, ExportFormat::hf_peft, info, (tmp / "prompt").string());
+  const auto j = nlohmann::json::parse(std::ifstream((tmp / "prompt" / "adapter_config.json").string()));
+  EXPECT_EQ(j["num_transformer_submodules"], 1);
+  EXPECT_EQ(j["peft_type"], "PROMPT_TUNING");
+  const auto t = model::load_safetensors((tmp / "prompt" / "adapter_model.safetensors").string());
+  EXPECT_EQ(t.at("prompt_embeddings").sizes().vec(), std::vector<std::int64_t>({3, 32}));
+  const auto prefix = PeftConfig::from_json(
+      {{"autopeft_peft_config", 1}, {"all_layers", {{"prefix", {{"length", 2}}}}}}, "prefix");
+  PeftModel with_prefix(random_host("t5"), dims, prefix);
+  try {
+    export_peft(with_prefix, prefix, ExportFormat::hf_peft, info, (tmp / "prefix").string());
+    ADD_FAILURE() << "a T5 prefix was written";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("a T5 prefix"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(tmp / "prefix"));
+}
+
 // ---- AdapterHub export on the generative families --------------------------------------------
 // Expected key names written by hand from AdapterHub 1.2.0's module layout (models/gpt2,
 // models/llama, models/t5 mixins; methods/lora.py, methods/prefix_tuning.py), not from our code.
