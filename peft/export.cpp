@@ -501,16 +501,18 @@ void export_adapters(PeftModel& m, const std::vector<nlohmann::json>& layers, co
       cannot("adapters", "a prefix with grouped-query attention",
              "AdapterHub 1.2.0 builds prefixes with one key/value per query head (its issue #819)");
     std::set<std::int64_t> present, lengths;
+    std::set<bool> gates;
     for (std::int64_t i = 0; i < L; ++i)
       if (layers[static_cast<std::size_t>(i)].contains("prefix")) {
         present.insert(i);
         const auto& o = layers[static_cast<std::size_t>(i)]["prefix"];
         lengths.insert(o.at("length").get<std::int64_t>());
-        if (o.at("gate").get<bool>())
-          cannot("adapters", "prefix.gate", "the gate's key names are not verified yet");
+        gates.insert(o.at("gate").get<bool>());
       }
     if (lengths.size() > 1)
       cannot("adapters", "per-layer prefix lengths", "AdapterHub has one prefix_length");
+    if (gates.size() > 1)
+      cannot("adapters", "prefix.gate on some layers only", "AdapterHub's use_gating holds for the config");
     const auto W = methods::prefix_mlp_hidden(config.globals());
     nlohmann::ordered_json c;
     c["architecture"] = "prefix_tuning";
@@ -519,7 +521,21 @@ void export_adapters(PeftModel& m, const std::vector<nlohmann::json>& layers, co
     c["non_linearity"] = "tanh";
     c["flat"] = W == 0;
     c["leave_out"] = leave_out_of(present, L);
+    // UniPELT's gate: one output for keys and values (shared_gating), per attention module,
+    // AdapterHub's `<attention>.prefix_tuning.prefix_gates.<name>`.
+    c["use_gating"] = *gates.begin();
+    c["shared_gating"] = true;
     parts.push_back(c);
+    if (*gates.begin())
+      for (auto i : present)
+        for (const auto& where : prefix_locations(dims, i)) {
+          const auto point = host.layer_point(i, where == "cross" ? "cross" : "attn");
+          auto p = std::dynamic_pointer_cast<LayerPrefix>(host.prefix(point));
+          const auto base = (m.is_encoder() ? hub.pool : std::string()) + hf_of.at(point) +
+                            ".prefix_tuning.prefix_gates." + name + ".";
+          tensors.emplace_back(base + "weight", p->gate->weight);
+          tensors.emplace_back(base + "bias", p->gate->bias);
+        }
     std::map<std::string, std::vector<std::int64_t>> by_location;  // location -> its layers, in order
     for (auto i : present)
       for (const auto& where : prefix_locations(dims, i)) by_location[where].push_back(i);
@@ -565,8 +581,6 @@ void export_adapters(PeftModel& m, const std::vector<nlohmann::json>& layers, co
       if (!o.at("r_per_target").empty() || !o.at("alpha_per_target").empty())
         cannot("adapters", "layers." + std::to_string(i) + ".lora per-target ranks",
                "AdapterHub's LoRA has one r per config and layer");
-      if (o.at("gate").get<bool>())
-        cannot("adapters", "lora.gate", "the gate's key names are not verified yet");
       if (o.at("use_rslora").get<bool>()) cannot("adapters", "lora.use_rslora", "AdapterHub has no rsLoRA");
       groups[o.dump()].insert(i);
     }
@@ -601,7 +615,7 @@ void export_adapters(PeftModel& m, const std::vector<nlohmann::json>& layers, co
       c["attn_matrices"] = attn;
       c["composition_mode"] = "add";
       c["init_weights"] = "lora";
-      c["use_gating"] = false;
+      c["use_gating"] = o.at("gate");  // UniPELT: Linear(in, 1) per module, `loras.<name>.gate`
       c["leave_out"] = leave_out_of(present, L);
       parts.push_back(c);
       const std::string prefix = m.is_encoder() ? hub.pool : std::string();
@@ -617,6 +631,10 @@ void export_adapters(PeftModel& m, const std::vector<nlohmann::json>& layers, co
             if (slice.whole()) {
               tensors.emplace_back(base + "lora_A", lora->lora_A);
               tensors.emplace_back(base + "lora_B", lora->lora_B);
+              if (!lora->gate.is_empty()) {
+                tensors.emplace_back(base + "gate.weight", lora->gate->weight);
+                tensors.emplace_back(base + "gate.bias", lora->gate->bias);
+              }
             } else {  // GPT-2: one block per projection of c_attn, A [n r, H] and B [n H, r]
               merged[base].first.push_back(lora->lora_A);
               merged[base].second.push_back(lora->lora_B);

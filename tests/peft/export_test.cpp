@@ -132,6 +132,37 @@ TEST_F(PeftExportTest, AdaptersUnionWithPerLayerReductionFactors) {
         ExportFormat::adapters, "adapters_union");
 }
 
+// UniPELT's gates under AdapterHub's names (read in adapters 1.2.0's source): the bottleneck's
+// `adapters.<name>.gate`, LoRA's `loras.<name>.gate`, the prefix's per attention module
+// `attention.self.prefix_tuning.prefix_gates.<name>`; each Linear(H, 1).
+TEST_F(PeftExportTest, AdaptersUniPeltGates) {
+  const auto config = PeftConfig::from_json({{"autopeft_peft_config", 1},
+                                             {"prefix_mlp", {{"hidden", 16}}},
+                                             {"all_layers",
+                                              {{"serial_adapter", {{"size", 8}, {"gate", true}}},
+                                               {"prefix", {{"length", 2}, {"gate", true}}},
+                                               {"lora", {{"r", 2}, {"targets", {"q"}}, {"gate", true}}}}}},
+                                            "unipelt");
+  PeftModel pm(task->base, config);
+  const auto out = (tmp / "unipelt").string();
+  ExportInfo info;
+  export_peft(pm, config, ExportFormat::adapters, info, out);
+  const auto keys = model::load_safetensors(out + "/adapter.safetensors");
+  for (int i = 0; i < 3; ++i) {
+    const auto l = "bert.encoder.layer." + std::to_string(i) + ".";
+    for (const std::string g :
+         {l + "output.adapters.autopeft.gate.", l + "attention.self.query.loras.autopeft.gate.",
+          l + "attention.self.prefix_tuning.prefix_gates.autopeft."}) {
+      ASSERT_TRUE(keys.count(g + "weight")) << g;
+      EXPECT_EQ(keys.at(g + "weight").sizes().vec(), std::vector<std::int64_t>({1, 32})) << g;
+      EXPECT_EQ(keys.at(g + "bias").sizes().vec(), std::vector<std::int64_t>({1})) << g;
+    }
+  }
+  EXPECT_EQ(keys.size(), 3u * (4 + 2 + 2 + 2 + 2) + 5) << "adapter, LoRA A and B, three gates; the pool";
+  const auto j = read_json(out + "/adapter_config.json");
+  for (const auto& part : j["config"]["configs"]) EXPECT_EQ(part["use_gating"], true) << part.dump();
+}
+
 TEST_F(PeftExportTest, InexpressibleConfigsNameThePartAndWriteNothing) {
   const std::vector<std::pair<nlohmann::json, ExportFormat>> refused = {
       {{{"autopeft_peft_config", 1}, {"all_layers", {{"serial_adapter", {{"size", 4}}}}}},
