@@ -16,13 +16,21 @@ import subprocess
 import sys
 from datetime import datetime
 
-TASKS = [("sst2", "SST-2"), ("rte", "RTE")]
 BASELINES = ["linear-probe", "full", "lora", "pfeiffer", "prefix", "parallel", "mam", "unipelt"]
 SEARCHES = ["random-per-layer", "gp-autopeft", "gp-per-layer"]
 PICKS = ["knee", "best"]
-# Hypervolume reference point, the same for every search of a task: accuracy 0.5 (chance on these
-# two balanced binary tasks) and 10 % of the backbone's parameters (the studies' constraint).
-HV_REF = (0.5, 10.0)
+# Per task: its title, backbone folder, baselines, searches, and the hypervolume reference point,
+# the same for every search of a task: chance accuracy (0.5 on the two balanced binary tasks,
+# 1/3 on the three NLI classes) and 10 % of the backbone's parameters (the studies' constraint).
+TASKS = [
+    {"name": "sst2", "title": "SST-2", "backbone": "backbone", "baselines": BASELINES, "searches": SEARCHES,
+     "hv_ref": (0.5, 10.0)},
+    {"name": "rte", "title": "RTE", "backbone": "backbone", "baselines": BASELINES, "searches": SEARCHES,
+     "hv_ref": (0.5, 10.0)},
+    {"name": "esnli", "title": "esnli_si (Slovene NLI, on the Slovene backbone)", "backbone": "backbone-sl",
+     "baselines": ["linear-probe", "full", "lora", "pfeiffer"], "searches": ["gp-per-layer"],
+     "hv_ref": (0.3333, 10.0)},
+]
 
 
 def load(path):
@@ -53,8 +61,8 @@ def trials_of(exe, db):
     return json.loads(out)
 
 
-def backbone_summary(work):
-    b = os.path.join(work, "backbone")
+def backbone_summary(work, folder="backbone"):
+    b = os.path.join(work, folder)
     pre = load(os.path.join(b, "model", "pretraining.json"))
     run = pre["runs"][0]
     last = run["curve"][-1]
@@ -100,7 +108,7 @@ def final_summary(dir_):
     }
 
 
-def search_summary(exe, dir_, name):
+def search_summary(exe, dir_, name, hv_ref):
     db = os.path.join(dir_, name + ".db")
     if not os.path.exists(db):
         return None
@@ -111,7 +119,7 @@ def search_summary(exe, dir_, name):
         if t["state"] == "complete":
             pts.append((t["values"][0], t["values"][1]))
         if t["state"] in ("complete", "pruned", "failed"):
-            hv.append(hypervolume_2d(pts, HV_REF))
+            hv.append(hypervolume_2d(pts, hv_ref))
     picks = {}
     for pick in PICKS:
         p = os.path.join(dir_, f"{name}-{pick}", "trial.json")
@@ -136,7 +144,8 @@ def fmt_ms(mean, std):
     return f"{mean:.4f} ± {std:.4f}"
 
 
-def task_section(name, title, data, out):
+def task_section(task, data, out):
+    title, hv_ref = task["title"], task["hv_ref"]
     w = out.append
     finals, searches = data["final"], data["search"]
     w(f"## {title}\n")
@@ -155,7 +164,7 @@ def task_section(name, title, data, out):
     if any(searches.values()):
         w("### Searches (40 trials each; short trials, selection on the held-out split)\n")
         w(f"Hypervolume of the complete trials' (held-out accuracy, params %) points, reference point "
-          f"accuracy {HV_REF[0]}, params {HV_REF[1]} %: after 10, 20, 30 and 40 finished trials.\n")
+          f"accuracy {hv_ref[0]}, params {hv_ref[1]} %: after 10, 20, 30 and 40 finished trials.\n")
         w("| search | trials | failed | HV@10 | HV@20 | HV@30 | HV@40 | best held-out acc. | trial time (min) |")
         w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for s, v in searches.items():
@@ -173,8 +182,8 @@ def task_section(name, title, data, out):
           "parameters. Listed per pick: the baselines it dominates, and those that dominate it.\n")
         w("| pick | params % | dev acc. | dominates | dominated by |")
         w("|---|---:|---:|---|---|")
-        base = {k: finals.get(k) for k in BASELINES if finals.get(k) and k not in ("full",)}
-        for s in SEARCHES:
+        base = {k: finals.get(k) for k in task["baselines"] if finals.get(k) and k not in ("full",)}
+        for s in task["searches"]:
             for pick in PICKS:
                 key = f"{s}-{pick}"
                 v = finals.get(key)
@@ -187,6 +196,34 @@ def task_section(name, title, data, out):
                 w(f"| {key} | {v['params_percent']:.3f} | {v['dev_mean']:.4f} | {', '.join(dom) or '—'} "
                   f"| {', '.join(by) or '—'} |")
         w("")
+
+
+BACKBONES = {
+    "backbone": ("Backbone", "`raw_text_en`"),
+    "backbone-sl": ("Slovene backbone", "Slovene text from training splits only (ssj500k train, esnli_si "
+                    "train_4k, SloSuperGLUE train files; never dev or test text)"),
+}
+
+
+def backbone_section(work, repo, res, folder, out):
+    heading, corpus = BACKBONES[folder]
+    if not os.path.exists(os.path.join(work, folder, "model", "pretraining.json")):
+        return
+    bb = backbone_summary(work, folder)
+    with open(os.path.join(res, folder + ".json"), "w") as f:
+        f.write(scrub(bb, work, repo))
+    out += [f"## {heading}\n",
+            f"A {bb['layers']}-layer encoder, hidden {bb['hidden']}, {bb['heads']} heads, FFN {bb['ffn']}, "
+            f"{bb['vocab']:,}-piece case-folded sentencepiece vocabulary: {bb['parameters']:,} parameters "
+            f"(with the masked-LM head). Masked-LM pretraining on {corpus} ({bb['corpus_lines']:,} lines, "
+            f"{bb['corpus_words']:,} words; 1,000 lines held out): {bb['steps']:,} steps of batch "
+            f"{bb['batch_size']}, learning rate {bb['learning_rate']}, {bb['train_tokens']:,} tokens, "
+            f"{bb['seconds'] / 60:.0f} min on {bb['threads']} thread(s). Final held-out MLM loss "
+            f"**{bb['final_mlm_loss']:.3f}** (masked-token accuracy {bb['final_mlm_accuracy']:.3f}; "
+            f"training loss {bb['final_train_loss']:.3f}).\n",
+            "| step | held-out MLM loss | masked-token accuracy |", "|---:|---:|---:|"]
+    out += [f"| {p['step']} | {p['mlm_loss']:.3f} | {p['mlm_accuracy']:.3f} |" for p in bb["curve"]]
+    out.append("")
 
 
 def scrub(obj, work, repo):
@@ -206,31 +243,17 @@ def main():
     intro = os.path.join(res, "intro.md")
     if os.path.exists(intro):
         out += [open(intro).read().rstrip(), ""]
-    if os.path.exists(os.path.join(work, "backbone", "model", "pretraining.json")):
-        bb = backbone_summary(work)
-        with open(os.path.join(res, "backbone.json"), "w") as f:
-            f.write(scrub(bb, work, repo))
-        out += ["## Backbone\n",
-                f"A {bb['layers']}-layer encoder, hidden {bb['hidden']}, {bb['heads']} heads, FFN {bb['ffn']}, "
-                f"{bb['vocab']:,}-piece case-folded sentencepiece vocabulary: {bb['parameters']:,} parameters "
-                f"(with the masked-LM head). Masked-LM pretraining on `raw_text_en` ({bb['corpus_lines']:,} lines, "
-                f"{bb['corpus_words']:,} words; 1,000 lines held out): {bb['steps']:,} steps of batch "
-                f"{bb['batch_size']}, learning rate {bb['learning_rate']}, {bb['train_tokens']:,} tokens, "
-                f"{bb['seconds'] / 60:.0f} min on {bb['threads']} thread(s). Final held-out MLM loss "
-                f"**{bb['final_mlm_loss']:.3f}** (masked-token accuracy {bb['final_mlm_accuracy']:.3f}; "
-                f"training loss {bb['final_train_loss']:.3f}).\n",
-                "| step | held-out MLM loss | masked-token accuracy |", "|---:|---:|---:|"]
-        out += [f"| {p['step']} | {p['mlm_loss']:.3f} | {p['mlm_accuracy']:.3f} |" for p in bb["curve"]]
-        out.append("")
-    for name, title in TASKS:
+    backbone_section(work, repo, res, "backbone", out)
+    for task in TASKS:
+        name = task["name"]
         base = os.path.join(work, name)
         if not os.path.isdir(base):
             continue
         data = {"final": {}, "search": {}}
-        for b in BASELINES:
+        for b in task["baselines"]:
             data["final"][b] = final_summary(os.path.join(base, "final", b))
-        for s in SEARCHES:
-            data["search"][s] = search_summary(exe, os.path.join(base, "search"), s)
+        for s in task["searches"]:
+            data["search"][s] = search_summary(exe, os.path.join(base, "search"), s, task["hv_ref"])
             for pick in PICKS:
                 data["final"][f"{s}-{pick}"] = final_summary(os.path.join(base, "final", f"{s}-{pick}"))
         # Finals run by hand (`scripts/results final TASK NAME CONFIG [LR]`, e.g. a baseline at
@@ -241,7 +264,9 @@ def main():
                 data["final"][b] = final_summary(os.path.join(extra, b))
         with open(os.path.join(res, name + ".json"), "w") as f:
             f.write(scrub(data, work, repo))
-        task_section(name, title, data, out)
+        if task["backbone"] != "backbone":
+            backbone_section(work, repo, res, task["backbone"], out)
+        task_section(task, data, out)
         notes = os.path.join(res, name + ".md")
         if os.path.exists(notes):
             out += [open(notes).read().rstrip(), ""]
