@@ -423,7 +423,8 @@ void export_adapters(PeftModel& m, const std::vector<nlohmann::json>& layers, co
   const auto used = methods_used(layers);
   if (!config.resolve_embeddings(dims).empty())
     cannot("adapters", "prompt tuning / P-tuning",
-           "AdapterHub's prompt-tuning key names are not verified yet");
+           "AdapterHub prepends its prompt to the embeddings module's output (after positions and "
+           "LayerNorm; none on GPT-2, Llama, T5), ours to the word embeddings, as HF PEFT: --format hf-peft");
   if (used.count("ia3"))
     cannot("adapters", "ia3",
            "AdapterHub's IA3 scales intermediate.dense before the activation, ours (as HF PEFT) after");
