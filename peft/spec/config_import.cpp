@@ -323,8 +323,11 @@ void add_adapters_part(const nlohmann::json& c, const std::string& where, const 
     nlohmann::json targets = nlohmann::json::array();
     if (c.value("selfattn_lora", true))
       for (const auto& m : c.value("attn_matrices", nlohmann::json::array({"q", "v"}))) targets.push_back(m);
-    if (c.value("intermediate_lora", false)) targets.push_back("ffn.in");
-    if (c.value("output_lora", false)) targets.push_back("ffn.out");
+    // AdapterHub's Llama mixin wraps down_proj as "intermediate" and up_proj as "output" (the
+    // exporter writes them so too); elsewhere intermediate is the FFN's input projection.
+    const bool llama = dims.family == "llama";
+    if (c.value("intermediate_lora", false)) targets.push_back(llama ? "ffn.out" : "ffn.in");
+    if (c.value("output_lora", false)) targets.push_back(llama ? "ffn.in" : "ffn.out");
     // adapters' LoRA scales by alpha / r, like HF PEFT.
     for (auto layer : layers)
       set_module(cfg["layers"], layer, "lora",

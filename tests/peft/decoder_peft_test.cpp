@@ -687,10 +687,10 @@ TEST(AdaptersExportTest, Gpt2KeysFollowAdapterHubsModules) {
                              {"layers",
                               {{"0",
                                 {{"serial_adapter", {{"size", 8}}},
-                                 {"lora", {{"r", 4}, {"alpha", 8}, {"targets", {"v", "q", "ffn.in"}}}}}},
+                                 {"lora", {{"r", 4}, {"alpha", 8}, {"targets", {"q", "v", "ffn.in"}}}}}},
                                {"1",
                                 {{"serial_adapter", {{"size", 8}}},
-                                 {"lora", {{"r", 4}, {"alpha", 8}, {"targets", {"v", "q", "ffn.in"}}}}}},
+                                 {"lora", {{"r", 4}, {"alpha", 8}, {"targets", {"q", "v", "ffn.in"}}}}}},
                                {"2", {{"serial_adapter", {{"size", 8}}}, {"prefix", {{"length", 2}}}}}}}},
                             "gpt2");
   PeftModel pm(host, dims, config);
@@ -732,6 +732,9 @@ TEST(AdaptersExportTest, Gpt2KeysFollowAdapterHubsModules) {
   EXPECT_EQ(parts[2]["intermediate_lora"], true);
   EXPECT_EQ(parts[2]["output_lora"], false);
   EXPECT_EQ(parts[2]["leave_out"], nlohmann::json({2}));
+  const auto imported = import_config_file((tmp / "a" / "adapter_config.json").string(), dims);
+  PeftModel again(random_host("gpt2"), dims, imported);
+  EXPECT_EQ(again.layers(), pm.layers());
 }
 
 // AdapterHub's merged c_attn LoRA, written out: x A^T split into one block of r per enabled
@@ -847,6 +850,9 @@ TEST(AdaptersExportTest, T5KeysPerStackAndPrefixLocation) {
   EXPECT_EQ(parts[2]["intermediate_lora"], true);
   EXPECT_EQ(parts[2]["output_lora"], true);
   EXPECT_EQ(parts[2]["leave_out"], nlohmann::json({0, 1, 3, 4}));
+  const auto imported = import_config_file((tmp / "a" / "adapter_config.json").string(), dims);
+  PeftModel again(random_host("t5_gated"), dims, imported);
+  EXPECT_EQ(again.layers(), pm.layers());
 }
 
 // Llama: AdapterHub wraps down_proj as "intermediate" and up_proj as "output"; it has no gate-
@@ -872,6 +878,10 @@ TEST(AdaptersExportTest, LlamaFfnLoraNamesAndRefusals) {
   EXPECT_EQ(j["config"]["configs"][0]["is_parallel"], true);
   EXPECT_EQ(j["config"]["configs"][1]["intermediate_lora"], true);
   EXPECT_EQ(j["config"]["configs"][1]["output_lora"], false);
+  // The import reads AdapterHub's Llama names back: intermediate is down_proj, our ffn.out.
+  const auto imported = import_config_file((tmp / "a" / "adapter_config.json").string(), dims);
+  PeftModel again(random_host("llama"), dims, imported);
+  EXPECT_EQ(again.layers(), pm.layers());
   int i = 0;
   for (const nlohmann::json layer : {nlohmann::json{{"prefix", {{"length", 2}}}},
                                      nlohmann::json{{"lora", {{"r", 2}, {"targets", {"ffn.gate"}}}}}}) {
